@@ -1,0 +1,39 @@
+# The commands a person types. Each one builds .venv from the lock file when it is missing.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/var/dagster_home
+export DISABLE_PANDERA_IMPORT_WARNING := True
+
+.PHONY: demo test lint ui serve lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lettrage demo
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+# The Dagster UI over the same instance as `make demo` (var/dagster_home), on 127.0.0.1:3000.
+ui: $(STAMP)
+	mkdir -p $(DAGSTER_HOME) && cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Re-resolve the dependencies of pyproject.toml into requirements.lock (run by a developer, committed).
+lock:
+	rm -rf /tmp/lettrage-lock && $(PYTHON) -m venv /tmp/lettrage-lock
+	/tmp/lettrage-lock/bin/pip install --quiet -e '.[test]'
+	/tmp/lettrage-lock/bin/pip freeze --exclude-editable | grep -v '^lettrage' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,5 @@
+import sys
+
+from lettrage.cli import main
+
+sys.exit(main())

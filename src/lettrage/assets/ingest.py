@@ -1,0 +1,152 @@
+"""Ingestion: the hotels' files, read into the canonical tables of the warehouse.
+
+One asset per canonical source table, partitioned by business date; the hotel is a column.
+Each run replaces exactly the window (and hotels) it covers, so re-running a day is safe.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from lettrage.pipelines.partitions import business_date, run_hotels, run_window
+from lettrage.recon import inbox, schemas
+from lettrage.recon.money import format_cents
+from lettrage.recon.warehouse import replace_window
+from lettrage.resources.inbox import InboxResource
+from lettrage.resources.warehouse import WarehouseResource
+
+GROUP = "ingest"
+AMOUNT_COLUMN = {
+    "pms_postings": "amount_cents",
+    "tpe_transactions": "amount_cents",
+    "remittances": "gross_cents",
+    "psp_transactions": "amount_cents",
+    "reservations": "total_cents",
+}
+
+def per_hotel_table(rows: pd.DataFrame, amount_col: str | None) -> str:
+    """Markdown table: rows and total per hotel, as finance reads it."""
+    if rows.empty:
+        return "_no rows_"
+    lines = ["| hotel | rows | total |", "|---|---:|---:|"]
+    for hotel_id, part in rows.groupby("hotel_id", sort=True):
+        total = int(part[amount_col].fillna(0).sum()) if amount_col else 0
+        currency = part["currency"].iloc[0] if "currency" in part else "EUR"
+        lines.append(f"| {hotel_id} | {len(part)} | {format_cents(total, currency) if amount_col else ''} |")
+    return "\n".join(lines)
+
+def preview(rows: pd.DataFrame, n: int = 10) -> str:
+    if rows.empty:
+        return "_no rows_"
+    shown = rows.drop(columns=["source_file", "ingested_at"], errors="ignore").head(n)
+    return shown.to_markdown(index=False) if hasattr(shown, "to_markdown") else shown.to_string(index=False)
+
+@dg.asset(
+    partitions_def=business_date,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    pool="duckdb",
+)
+def hotels(context: dg.AssetExecutionContext, inbox_files: InboxResource, warehouse: WarehouseResource):
+    """The group's hotels and their settings (time zone, night-audit time, match window, PMS),
+    from `hotels.csv` at the root of the inbox. Settings are data: edit the file, not the code."""
+    found = inbox_files.hotels()
+    frame = schemas.model("hotels").validate(pd.DataFrame([vars(h) for h in found.values()]))
+    with warehouse.connect() as conn:
+        from lettrage.recon.warehouse import replace_reference
+
+        replace_reference(conn, "hotels", frame)
+    return dg.MaterializeResult(metadata={
+        "hotels": dg.MetadataValue.int(len(frame)),
+        "settings": dg.MetadataValue.md(frame.to_markdown(index=False)),
+    })
+
+def _source_asset(kind: str, table: str, doc: str):
+    amount_col = AMOUNT_COLUMN.get(table)
+
+    @dg.asset(
+        name=table,
+        deps=["hotels", "trx_codes"],
+        partitions_def=business_date,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=GROUP,
+        kinds={"python", "duckdb"},
+        pool="duckdb",
+        description=doc,
+    )
+    def _asset(context: dg.AssetExecutionContext, inbox_files: InboxResource, warehouse: WarehouseResource):
+        start, end = run_window(context)
+        wanted = run_hotels(context)
+        hotel_map = inbox_files.hotels(wanted)
+        with warehouse.connect() as conn:
+            codes = conn.execute("SELECT * FROM trx_codes").df() if table == "pms_postings" else None
+        result = inbox.load(inbox_files.root, kind, start, end, hotel_map, trx_codes=codes)
+        for _file, reason in result.unreadable:
+            context.log.warning(f"unreadable file: {reason}")
+        with warehouse.connect() as conn:
+            written = replace_window(conn, table, result.rows, start, end, list(hotel_map))
+        metadata = {
+            "rows": dg.MetadataValue.int(written),
+            "files_read": dg.MetadataValue.int(len(result.files)),
+            "rows_rejected": dg.MetadataValue.int(len(result.rejects)),
+            "files_unreadable": dg.MetadataValue.int(len(result.unreadable)),
+            "by_hotel": dg.MetadataValue.md(per_hotel_table(result.rows, amount_col)),
+            "preview": dg.MetadataValue.md(preview(result.rows)),
+        }
+        if amount_col:
+            metadata["total"] = dg.MetadataValue.text(format_cents(int(result.rows[amount_col].fillna(0).sum())))
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _asset
+
+pms_postings = _source_asset(
+    "pms_postings", "pms_postings",
+    "Card and other payments posted on guest folios in the PMS (OPERA, protel, OnQ, Starlight), "
+    "one row per posting, with the card brand and channel from the hotel's transaction codes.")
+tpe_transactions = _source_asset(
+    "tpe_journal", "tpe_transactions",
+    "Card-terminal (TPE) journal: one row per ticket, with its terminal, masked card and "
+    "'numéro du fichier remis'.")
+remittances = _source_asset(
+    "remittances", "remittances",
+    "Acquirer remittance lines (remises, télécollecte, settlement reports): gross, fees and net.")
+psp_transactions = _source_asset(
+    "psp_journal", "psp_transactions",
+    "Online payments at the PSP (payment links, e-commerce), from its reports.")
+reservations = _source_asset(
+    "reservations", "reservations",
+    "The PMS reservation export of each day: the input of payment-link rules.")
+
+@dg.asset(
+    deps=[hotels],
+    partitions_def=business_date,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"python", "duckdb"},
+    pool="duckdb",
+)
+def trx_codes(context: dg.AssetExecutionContext, inbox_files: InboxResource, warehouse: WarehouseResource):
+    """Each hotel's PMS transaction codes (the 'RUBS / Libellé / Groupes' table): label, department,
+    whether it is a payment, the card brand and the channel (terminal, distance, PSP, cash, transfer)."""
+    hotel_map = inbox_files.hotels()
+    frames = []
+    for f in inbox.scan(inbox_files.root, ["trx_codes"], list(hotel_map)):
+        from lettrage.recon.readers import read_file
+
+        frames.append(read_file(f.path, "trx_codes", hotel_map[f.hotel_id]).rows)
+    frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty_frame("trx_codes")
+    frame = frame.drop_duplicates(["hotel_id", "trx_code"], keep="last")
+    frame = schemas.model("trx_codes").validate(frame[schemas.columns("trx_codes")])
+    with warehouse.connect() as conn:
+        from lettrage.recon.warehouse import replace_reference
+
+        replace_reference(conn, "trx_codes", frame)
+    payments = frame[frame["is_payment"].fillna(False).astype(bool)]
+    return dg.MaterializeResult(metadata={
+        "codes": dg.MetadataValue.int(len(frame)),
+        "payment_codes": dg.MetadataValue.int(len(payments)),
+        "hotels": dg.MetadataValue.int(frame["hotel_id"].nunique()),
+        "preview": dg.MetadataValue.md(preview(frame, 20)),
+    })
+
+SOURCE_ASSETS = [hotels, trx_codes, pms_postings, tpe_transactions, remittances, psp_transactions, reservations]

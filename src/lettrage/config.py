@@ -1,0 +1,120 @@
+"""Where lettrage keeps things and how it reaches the outside world, resolved in one place.
+
+Every path and every setting comes from the environment (with embedded defaults under `var/`),
+so a test or a deployment changes them by setting variables, never by editing code.
+Secrets are read here and never printed: `Settings.__repr__` hides them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+SECRET_FIELDS = {"smtp_password", "twilio_auth_token", "link_secret", "ogone_sha_in", "ogone_sha_out",
+                 "worldline_api_secret", "worldline_webhook_secret", "session_secret"}
+
+
+def _project_root() -> Path:
+    # The checkout when installed editable (src layout), else the current directory.
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "src" / "lettrage").exists():
+            return parent
+    return Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    inbox_dir: Path
+    quarantine_dir: Path
+    warehouse_path: Path
+    ops_store_url: str
+    dagster_home: Path
+    reports_dir: Path
+    mail_dir: Path
+    sms_dir: Path
+    dbt_project_dir: Path
+    group_timezone: str = "Europe/Paris"
+    first_business_date: str = "2026-01-01"
+    daily_run_time: str = "06:00"
+    public_base_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_tls: str = "none"  # none | starttls | ssl
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    finance_email: str = "finance@lettrage.local"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_from: str = ""
+    twilio_base_url: str = ""  # set in tests to a local server speaking Twilio's API
+    link_secret: str = field(default="", repr=False)
+    session_secret: str = field(default="", repr=False)
+    ogone_pspid: str = "LETTRAGEDEMO"
+    ogone_sha_in: str = field(default="", repr=False)
+    ogone_sha_out: str = field(default="", repr=False)
+    ogone_algorithm: str = "sha256"
+    ogone_url: str = "http://127.0.0.1:8010"
+    worldline_api_key: str = ""
+    worldline_api_secret: str = field(default="", repr=False)
+    worldline_webhook_secret: str = field(default="", repr=False)
+
+    def __repr__(self) -> str:  # never print a secret
+        shown = ", ".join(
+            f"{f.name}={'***' if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name)!r}"
+            for f in fields(self)
+        )
+        return f"Settings({shown})"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (LETTRAGE_* variables), with defaults under ./var."""
+    var_dir = Path(_env("LETTRAGE_VAR_DIR", str(PROJECT_ROOT / "var"))).resolve()
+    inbox = Path(_env("LETTRAGE_INBOX_DIR", str(var_dir / "inbox")))
+    return Settings(
+        var_dir=var_dir,
+        inbox_dir=inbox,
+        quarantine_dir=Path(_env("LETTRAGE_QUARANTINE_DIR", str(inbox.parent / "quarantine"))),
+        warehouse_path=Path(_env("LETTRAGE_WAREHOUSE", str(var_dir / "warehouse.duckdb"))),
+        ops_store_url=_env("LETTRAGE_OPS_STORE_URL", f"sqlite:///{var_dir / 'ops.sqlite'}"),
+        dagster_home=Path(_env("DAGSTER_HOME", str(var_dir / "dagster_home"))),
+        reports_dir=Path(_env("LETTRAGE_REPORTS_DIR", str(var_dir / "reports"))),
+        mail_dir=Path(_env("LETTRAGE_MAIL_DIR", str(var_dir / "mail"))),
+        sms_dir=Path(_env("LETTRAGE_SMS_DIR", str(var_dir / "sms"))),
+        dbt_project_dir=Path(_env("LETTRAGE_DBT_PROJECT_DIR", str(PROJECT_ROOT / "dbt_project"))),
+        group_timezone=_env("LETTRAGE_GROUP_TIMEZONE", "Europe/Paris"),
+        first_business_date=_env("LETTRAGE_FIRST_BUSINESS_DATE", "2026-01-01"),
+        daily_run_time=_env("LETTRAGE_DAILY_RUN_TIME", "06:00"),
+        public_base_url=_env("LETTRAGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        smtp_host=_env("LETTRAGE_SMTP_HOST", ""),
+        smtp_port=int(_env("LETTRAGE_SMTP_PORT", "25")),
+        smtp_tls=_env("LETTRAGE_SMTP_TLS", "none"),
+        smtp_user=_env("LETTRAGE_SMTP_USER", ""),
+        smtp_password=_env("LETTRAGE_SMTP_PASSWORD", ""),
+        finance_email=_env("LETTRAGE_FINANCE_EMAIL", "finance@lettrage.local"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
+        twilio_from=_env("TWILIO_FROM", ""),
+        twilio_base_url=_env("LETTRAGE_TWILIO_BASE_URL", ""),
+        # Demo-only defaults: production sets these; the demo must run on a bare machine.
+        link_secret=_env("LETTRAGE_LINK_SECRET", "demo-link-secret-change-me"),
+        session_secret=_env("LETTRAGE_SESSION_SECRET", "demo-session-secret-change-me"),
+        ogone_pspid=_env("LETTRAGE_OGONE_PSPID", "LETTRAGEDEMO"),
+        ogone_sha_in=_env("LETTRAGE_OGONE_SHA_IN", "demo-sha-in-passphrase"),
+        ogone_sha_out=_env("LETTRAGE_OGONE_SHA_OUT", "demo-sha-out-passphrase"),
+        ogone_algorithm=_env("LETTRAGE_OGONE_ALGORITHM", "sha256"),
+        ogone_url=_env("LETTRAGE_OGONE_URL", "http://127.0.0.1:8010"),
+        worldline_api_key=_env("LETTRAGE_WORLDLINE_API_KEY", ""),
+        worldline_api_secret=_env("LETTRAGE_WORLDLINE_API_SECRET", ""),
+        worldline_webhook_secret=_env("LETTRAGE_WORLDLINE_WEBHOOK_SECRET", ""),
+    )

@@ -1,0 +1,97 @@
+"""The DuckDB warehouse: creating it, migrating it, and replacing a window of a table.
+
+Only Dagster runs (and the command line, when no Dagster run is going) write here; one writer
+at a time, as DuckDB allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from lettrage.recon import schemas
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path), read_only=read_only)
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+@contextmanager
+def open_warehouse(path: Path | str, read_only: bool = False):
+    conn = connect(path, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(conn)
+        yield conn
+    finally:
+        conn.close()
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and add columns that the models gained since the file was made."""
+    for table in schemas.TABLES:
+        conn.execute(schemas.ddl(table))
+        existing = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
+            [table]).fetchall()}
+        for name, col in schemas.model(table).to_schema().columns.items():
+            if name not in existing:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {schemas.sql_type(col)}")
+
+
+def replace_window(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pd.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    hotel_ids: Iterable[str] | None = None,
+) -> int:
+    """Replace the rows of [start, end) (for some hotels, or all) with `frame`, in one transaction.
+
+    Re-running the same window with the same input leaves the table as it was: idempotent."""
+    _, _, date_col = schemas.TABLES[table]
+    cols = schemas.columns(table)
+    frame = frame[cols]
+    where = f"{date_col} >= ? AND {date_col} < ?"
+    params: list = [start, end]
+    hotel_ids = list(hotel_ids) if hotel_ids is not None else None
+    if hotel_ids is not None:
+        where += " AND hotel_id IN (SELECT unnest(?))"
+        params.append(hotel_ids)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {table} WHERE {where}", params)
+        conn.register("incoming_rows", frame)
+        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
+        conn.unregister("incoming_rows")
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(frame)
+
+
+def replace_reference(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Replace a whole reference table (hotels, trx_codes)."""
+    cols = schemas.columns(table)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {table}")
+        conn.register("incoming_rows", frame[cols])
+        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
+        conn.unregister("incoming_rows")
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(frame)
