@@ -71,8 +71,8 @@ def scan(inbox_dir: Path, kinds: list[str] | None = None, hotel_ids: list[str] |
     inbox_dir = Path(inbox_dir)
     found = []
     for hotel_dir in sorted(p for p in inbox_dir.iterdir() if p.is_dir()) if inbox_dir.exists() else []:
-        if hotel_ids is not None and hotel_dir.name not in hotel_ids:
-            continue
+        if hotel_dir.name.startswith("_") or (hotel_ids is not None and hotel_dir.name not in hotel_ids):
+            continue  # "_truth" and the like are not hotels
         for kind_dir in sorted(p for p in hotel_dir.iterdir() if p.is_dir()):
             if kind_dir.name not in schemas.SOURCE_KINDS or (kinds is not None and kind_dir.name not in kinds):
                 continue
