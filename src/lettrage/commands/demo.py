@@ -24,7 +24,10 @@ def add_parser(sub) -> None:
 
 def prepare_instance(settings: Settings) -> None:
     """DAGSTER_HOME under var/ with our instance settings (one DuckDB writer at a time)."""
+    import os
+
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     target = settings.dagster_home / "dagster.yaml"
     source = PROJECT_ROOT / "deploy" / "dagster.yaml"
     if source.exists() and (not target.exists() or target.read_bytes() != source.read_bytes()):
