@@ -12,6 +12,7 @@ import sys
 COMMANDS = [
     "demo",
     "generate",
+    "psp_simulator",
 ]
 
 

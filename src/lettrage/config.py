@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 SECRET_FIELDS = {"smtp_password", "twilio_auth_token", "link_secret", "ogone_sha_in", "ogone_sha_out",
-                 "worldline_api_secret", "worldline_webhook_secret", "session_secret"}
+                 "worldline_api_secret", "worldline_webhook_secret", "session_secret",
+                 "ogone_password"}
 
 
 def _project_root() -> Path:
@@ -42,6 +43,8 @@ class Settings:
     group_timezone: str = "Europe/Paris"
     first_business_date: str = "2026-01-01"
     daily_run_time: str = "06:00"
+    dbt_target: str = "duckdb"  # duckdb | postgres (dbt_project/profiles.yml)
+    dagster_ui_url: str = "http://127.0.0.1:3000"  # linked from failure e-mails
     public_base_url: str = "http://127.0.0.1:8000"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -49,20 +52,29 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = field(default="", repr=False)
     finance_email: str = "finance@lettrage.local"
+    notice_from: str = "lettrage@lettrage.local"  # sender of notices to finance (failed runs)
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
     twilio_from: str = ""
     twilio_base_url: str = ""  # set in tests to a local server speaking Twilio's API
     link_secret: str = field(default="", repr=False)
     session_secret: str = field(default="", repr=False)
+    session_minutes: int = 480  # a dashboard login lasts one shift
     ogone_pspid: str = "LETTRAGEDEMO"
     ogone_sha_in: str = field(default="", repr=False)
     ogone_sha_out: str = field(default="", repr=False)
     ogone_algorithm: str = "sha256"
-    ogone_url: str = "http://127.0.0.1:8010"
+    ogone_url: str = "http://127.0.0.1:8010/ncol/test"  # the `ncol/<env>` base; the simulator by default
+    ogone_userid: str = ""  # DirectLink API user (capture, release, refund, installments)
+    ogone_password: str = field(default="", repr=False)
+    psp_provider: str = "ogone"  # ogone | worldline: which hosted page a link opens
+    psp_simulator_port: int = 8010
     worldline_api_key: str = ""
     worldline_api_secret: str = field(default="", repr=False)
     worldline_webhook_secret: str = field(default="", repr=False)
+    worldline_webhook_key_id: str = ""
+    worldline_merchant_id: str = ""
+    worldline_api_endpoint: str = "https://payment.preprod.direct.worldline-solutions.com"
 
     def __repr__(self) -> str:  # never print a secret
         shown = ", ".join(
@@ -95,6 +107,8 @@ def load_settings() -> Settings:
         group_timezone=_env("LETTRAGE_GROUP_TIMEZONE", "Europe/Paris"),
         first_business_date=_env("LETTRAGE_FIRST_BUSINESS_DATE", "2026-01-01"),
         daily_run_time=_env("LETTRAGE_DAILY_RUN_TIME", "06:00"),
+        dbt_target=_env("LETTRAGE_DBT_TARGET", "duckdb"),
+        dagster_ui_url=_env("LETTRAGE_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
         public_base_url=_env("LETTRAGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         smtp_host=_env("LETTRAGE_SMTP_HOST", ""),
         smtp_port=int(_env("LETTRAGE_SMTP_PORT", "25")),
@@ -102,6 +116,7 @@ def load_settings() -> Settings:
         smtp_user=_env("LETTRAGE_SMTP_USER", ""),
         smtp_password=_env("LETTRAGE_SMTP_PASSWORD", ""),
         finance_email=_env("LETTRAGE_FINANCE_EMAIL", "finance@lettrage.local"),
+        notice_from=_env("LETTRAGE_NOTICE_FROM", "lettrage@lettrage.local"),
         twilio_account_sid=_env("TWILIO_ACCOUNT_SID", ""),
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
         twilio_from=_env("TWILIO_FROM", ""),
@@ -109,12 +124,21 @@ def load_settings() -> Settings:
         # Demo-only defaults: production sets these; the demo must run on a bare machine.
         link_secret=_env("LETTRAGE_LINK_SECRET", "demo-link-secret-change-me"),
         session_secret=_env("LETTRAGE_SESSION_SECRET", "demo-session-secret-change-me"),
+        session_minutes=int(_env("LETTRAGE_SESSION_MINUTES", "480")),
         ogone_pspid=_env("LETTRAGE_OGONE_PSPID", "LETTRAGEDEMO"),
         ogone_sha_in=_env("LETTRAGE_OGONE_SHA_IN", "demo-sha-in-passphrase"),
         ogone_sha_out=_env("LETTRAGE_OGONE_SHA_OUT", "demo-sha-out-passphrase"),
         ogone_algorithm=_env("LETTRAGE_OGONE_ALGORITHM", "sha256"),
-        ogone_url=_env("LETTRAGE_OGONE_URL", "http://127.0.0.1:8010"),
+        ogone_url=_env("LETTRAGE_OGONE_URL", "http://127.0.0.1:8010/ncol/test"),
+        ogone_userid=_env("LETTRAGE_OGONE_USERID", "LETTRAGEAPI"),
+        ogone_password=_env("LETTRAGE_OGONE_PASSWORD", "demo-api-password"),
+        psp_provider=_env("LETTRAGE_PSP_PROVIDER", "ogone"),
+        psp_simulator_port=int(_env("LETTRAGE_PSP_SIMULATOR_PORT", "8010")),
         worldline_api_key=_env("LETTRAGE_WORLDLINE_API_KEY", ""),
         worldline_api_secret=_env("LETTRAGE_WORLDLINE_API_SECRET", ""),
         worldline_webhook_secret=_env("LETTRAGE_WORLDLINE_WEBHOOK_SECRET", ""),
+        worldline_webhook_key_id=_env("LETTRAGE_WORLDLINE_WEBHOOK_KEY_ID", ""),
+        worldline_merchant_id=_env("LETTRAGE_WORLDLINE_MERCHANT_ID", ""),
+        worldline_api_endpoint=_env("LETTRAGE_WORLDLINE_API_ENDPOINT",
+                                    "https://payment.preprod.direct.worldline-solutions.com"),
     )

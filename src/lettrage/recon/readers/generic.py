@@ -1,82 +1,82 @@
-"""Generic CSV: one column per canonical column (DOMAIN.md names), ISO dates and times.
+"""Generic CSV: the canonical table itself, one column per canonical column (DOMAIN.md names).
 
-Times with an offset are taken as written; times without one are the hotel's local time.
+- Separator `,` (or `;`, TAB, `|`: detected); UTF-8 with or without BOM, or Windows-1252.
+- Columns are matched by name, case and accents ignored; unknown columns are ignored, and a few
+  usual synonyms are accepted (`amount` for the table's amount in major units, `card_number` for a
+  masked card number, French names of the code table: `code`, `libellé`, `groupe`, `paiement`...).
+- `*_cents` columns hold integer cents (minor units); `amount` holds a decimal amount.
+- Dates ISO `YYYY-MM-DD` (other orders are detected over the column); timestamps ISO, with an
+  offset taken as written or without one in the hotel's local time.
+- Ids are taken as written; rows without one get a hash of their content and position.
+- `business_date` may be left out: it comes from the row's time and the hotel's night audit.
+- A hotel may map other column names with a `generic` entry in its mapping (`hotel_config`).
+Also reads the hotel's code table (`trx_codes`: trx_code, label, group_name, is_payment,
+card_brand, channel).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from lettrage.recon import schemas
-from lettrage.recon.readers import REJECT_COLUMNS, ReadResult, UnreadableFile
+from lettrage.recon.readers import ReadResult, UnreadableFile
+from lettrage.recon.readers.conventions import normalise_name
+from lettrage.recon.readers.decoding import read_text
+from lettrage.recon.readers.delimited import physical_lines, sniff_separator
+from lettrage.recon.readers.hotel_config import FormatMapping
+from lettrage.recon.readers.mapped import MappedReader
 
-KIND_TABLES = schemas.SOURCE_KINDS
-
-
-def _to_utc(values: pd.Series, hotel) -> pd.Series:
-    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=False)
-    if getattr(parsed.dt, "tz", None) is not None:
-        return parsed.dt.tz_convert("UTC")
-    # mixed or naive: parse element-wise so local times get the hotel's zone
-    out = []
-    for v in values:
-        if v is None or pd.isna(v) or v == "":
-            out.append(pd.NaT)
-            continue
-        ts = pd.Timestamp(v)
-        if ts.tzinfo is None:
-            ts = ts.tz_localize(hotel.timezone, ambiguous=True, nonexistent="shift_forward")
-        out.append(ts.tz_convert("UTC"))
-    return pd.to_datetime(pd.Series(out, index=values.index, dtype="object"), utc=True)
+SYNONYMS = {
+    "trx_code": ["code", "rub", "rubs", "transaction_code", "trxcode"],
+    "label": ["libelle", "description", "libelle_rub"],
+    "group_name": ["groupe", "group", "department", "departement"],
+    "is_payment": ["paiement", "payment"],
+    "card_brand": ["marque", "brand", "carte"],
+    "channel": ["canal"],
+    "amount": ["montant"],
+    "card_number": ["pan", "masked_pan", "numero_carte"],
+}
 
 
-def read(path: Path, kind: str, hotel, trx_codes: pd.DataFrame | None = None) -> ReadResult:
-    table = KIND_TABLES.get(kind)
-    if table is None:
+def read(path: Path, kind: str, hotel, trx_codes=None, mapping: FormatMapping | None = None) -> ReadResult:
+    if kind not in schemas.SOURCE_KINDS:
         raise UnreadableFile(path, f"unknown kind {kind!r}")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise UnreadableFile(path, "the file is empty") from exc
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(path, f"not UTF-8 text ({exc.reason})") from exc
-    model = schemas.model(table)
-    cols = model.to_schema().columns
-    required = [c for c, col in cols.items() if not col.nullable and c not in ("source_file", "ingested_at", "hotel_id")]
-    missing = [c for c in required if c not in raw.columns and not (c == "business_date")]
-    if missing:
-        raise UnreadableFile(path, f"missing columns: {', '.join(missing)}", line=1)
-    frame = raw.replace({"": None})
-    for name, col in cols.items():
-        if name not in frame.columns:
-            frame[name] = None
-            continue
-        dtype = str(col.dtype)
-        if dtype.startswith("datetime64"):
-            frame[name] = _to_utc(frame[name], hotel)
-        elif dtype == "Int64":
-            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
-        elif dtype == "date":
-            frame[name] = pd.to_datetime(frame[name], errors="coerce", format="ISO8601").dt.date
-        elif dtype == "boolean":
-            frame[name] = frame[name].map(
-                lambda v: None if v is None else str(v).strip().lower() in ("1", "true", "yes", "y", "t"))
-    frame["hotel_id"] = frame["hotel_id"].fillna(hotel.hotel_id) if "hotel_id" in raw.columns else hotel.hotel_id
-    frame["source_file"] = str(path)
-    # a row whose required value did not parse is rejected with its line number (header is line 1)
-    bad = pd.Series(False, index=frame.index)
-    reasons = pd.Series("", index=frame.index)
-    for name in required:
-        if name in frame.columns:
-            miss = frame[name].isna()
-            reasons = reasons.where(~miss | (reasons != ""), f"{name} is missing or unreadable")
-            bad |= miss
-    rejects = pd.DataFrame({
-        "source_file": str(path),
-        "line_no": frame.index[bad] + 2,
-        "reason": reasons[bad].values,
-        "raw": raw[bad].astype(str).agg(",".join, axis=1).values if bad.any() else [],
-    }, columns=REJECT_COLUMNS)
-    return ReadResult(rows=frame[~bad].reset_index(drop=True), rejects=rejects, rows_in=len(raw), format="generic")
+    table = schemas.SOURCE_KINDS[kind]
+    if mapping is None or not mapping.columns:
+        source = read_text(path, mapping.encoding if mapping else None)
+        header = _header(source.text, mapping)
+        mapping = FormatMapping(**{**(vars(mapping) if mapping else {}),
+                                   "columns": canonical_columns(table, header), "amount_unit": "minor"})
+        if "amount" in mapping.columns and not any(c.endswith("_cents") for c in mapping.columns):
+            mapping = FormatMapping(**{**vars(mapping), "amount_unit": "major"})
+    return MappedReader(path, kind, hotel, mapping, trx_codes=trx_codes, id_prefix="").read()
+
+
+def _header(text: str, mapping: FormatMapping | None) -> list[str]:
+    for line in physical_lines(text)[(mapping.skip_lines if mapping else 0):]:
+        if line.strip():
+            sep = (mapping.separator if mapping else None) or sniff_separator(line)
+            return [h.strip().strip('"').lstrip("\ufeff") for h in line.split(sep)]
+    return []
+
+
+def canonical_columns(table: str, header: list[str]) -> dict[str, str]:
+    """field -> header column, for the canonical names (and synonyms) the header carries."""
+    by_name = {normalise_name(h): h for h in header}
+    wanted = [*schemas.columns(table), "amount", "card_number"]
+    found = {}
+    for f in wanted:
+        for name in [f, *SYNONYMS.get(f, [])]:
+            if normalise_name(name) in by_name and f not in ("source_file", "ingested_at"):
+                found[f] = by_name[normalise_name(name)]
+                break
+    return found
+
+
+def sniff(head: str, mapping: FormatMapping | None = None) -> bool:
+    """A header carrying at least three canonical column names of some table."""
+    lines = [ln for ln in physical_lines(head)[:5] if ln.strip()]
+    if not lines:
+        return False
+    header = [normalise_name(h) for h in lines[0].split(sniff_separator(lines[0]))]
+    return any(len(set(header) & set(schemas.columns(t))) >= 3 for t in schemas.SOURCE_KINDS.values())

@@ -1,0 +1,2 @@
+select hotel_id, name as hotel_name, timezone, currency, night_audit_time
+from {{ source('warehouse', 'hotels') }}

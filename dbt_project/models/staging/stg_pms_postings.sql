@@ -1,0 +1,26 @@
+-- A card posting is a payment on a card channel (terminal, distance/VAD, PSP); cash and internal
+-- transfers (deposit ledger to folio) are kept out of money matching.
+select
+    p.posting_id,
+    p.hotel_id,
+    p.business_date,
+    p.posted_at,
+    p.trx_code,
+    p.amount_cents,
+    p.currency,
+    p.card_last4,
+    p.card_brand,
+    coalesce(s.card_scheme, 'OTHER') as card_scheme,
+    p.channel,
+    coalesce(p.channel in ('terminal', 'distance', 'psp'), false) as is_card,
+    p.room,
+    p.folio_no,
+    p.reservation_id,
+    p.confirmation_no,
+    p.guest_name,
+    coalesce(p.cashier_id, '(none)') as cashier_id,
+    p.cashier_name,
+    p.reference,
+    p.source_file
+from {{ source('warehouse', 'pms_postings') }} as p
+left join {{ ref('card_schemes') }} as s on s.card_brand = p.card_brand

@@ -1,0 +1,117 @@
+"""The finance marts: the dbt project (dbt_project/) as Dagster assets.
+
+Its sources name the ingest and matching assets, so the lineage is one graph. The models are
+partitioned by business date like everything upstream; a run (or a backfill, in one run) passes
+its window and hotels to `dbt build` as vars, and the incremental marts replace exactly that
+window. dbt tests are asset checks; a failing error-severity test stops the marts downstream.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from lettrage.config import load_settings
+from lettrage.pipelines.partitions import business_date, run_hotels, run_window
+from lettrage.resources.warehouse import WarehouseResource
+
+GROUP = "marts"
+_settings = load_settings()
+
+finance_dbt_project = DbtProject(
+    project_dir=_settings.dbt_project_dir,
+    profiles_dir=_settings.dbt_project_dir,
+    target=_settings.dbt_target,
+)
+
+# What `dbt parse` reads: a manifest older than any of these is stale.
+_PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for name in _PROJECT_SOURCES:
+        path = Path(project.project_dir) / name
+        files = [path] if path.is_file() else path.rglob("*") if path.exists() else []
+        if any(f.is_file() and f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
+def prepare_manifest(project: DbtProject) -> Path:
+    """The project's manifest, parsed on the spot on a fresh clone or after a model changed
+    (`dbt parse` into dbt_project/target, git-ignored)."""
+    if manifest_is_stale(project):
+        project.preparer.prepare(project)
+    return project.manifest_path
+
+
+class FinanceDbtTranslator(DagsterDbtTranslator):
+    """Keys by dbt schema (["marts", "daily_summary"], ["staging", "stg_pms_postings"]), so the
+    marts never collide with the Python assets of the same name (the matching engine's
+    `daily_summary`); sources keep the keys their `meta.dagster.asset_key` gives."""
+
+    def get_asset_key(self, dbt_resource_props) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            schema = dbt_resource_props.get("config", {}).get("schema") or GROUP
+            return dg.AssetKey([schema, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props) -> str:
+        return GROUP
+
+
+def dbt_vars(start, end, hotels: list[str] | None, warehouse_path: str) -> dict:
+    """The vars of one `dbt build`: the business-date window [min_date, max_date), the hotels
+    (empty = all) and the warehouse file (the profile's DuckDB path)."""
+    return {"min_date": start.isoformat(), "max_date": end.isoformat(), "hotels": hotels or [],
+            "warehouse": os.fspath(warehouse_path)}
+
+
+def _with_figures(context, events: list, warehouse: WarehouseResource, start, end, hotels) -> list:
+    """Add the finance figures of each mart to its materialisation (read once dbt has exited:
+    dbt-duckdb held the file while it ran)."""
+    if _settings.dbt_target != "duckdb":
+        return events
+    from lettrage.recon.reports.figures import mart_figures
+
+    wrap = {"int": dg.MetadataValue.int, "text": dg.MetadataValue.text, "md": dg.MetadataValue.md}
+    out = []
+    with warehouse.connect(read_only=True) as conn:
+        for event in events:
+            if isinstance(event, dg.Output):
+                schema, name = context.asset_key_for_output(event.output_name).path[-2:]
+                try:
+                    figures = mart_figures(conn, schema, name, start, end, hotels)
+                except Exception as exc:  # noqa: BLE001 - figures are a courtesy; the data is built
+                    context.log.warning(f"no figures for {schema}.{name}: {exc}")
+                    figures = {}
+                event = event.with_metadata({**event.metadata, **{k: wrap[kind](v) for k, (kind, v) in figures.items()}})
+            out.append(event)
+    return out
+
+
+@dbt_assets(
+    manifest=prepare_manifest(finance_dbt_project),
+    project=finance_dbt_project,
+    name="finance_marts",
+    partitions_def=business_date,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=FinanceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool="duckdb",
+)
+def finance_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """Build the finance marts of the run's business dates (and hotels) with `dbt build`."""
+    start, end = run_window(context)
+    hotels = run_hotels(context)
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(start, end, hotels, warehouse.path))],
+                         context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    yield from _with_figures(context, events, warehouse, start, end, hotels)
+    if not invocation.is_successful():
+        raise dg.Failure(f"dbt build failed for business dates {start} to {end}: {invocation.get_error()}")
