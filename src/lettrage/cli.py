@@ -12,7 +12,13 @@ import sys
 COMMANDS = [
     "demo",
     "generate",
+    "read",
     "psp_simulator",
+    "serve",
+    "payments",
+    "users",
+    "links",
+    "mail_sink",
 ]
 
 

@@ -8,12 +8,13 @@ Secrets are read here and never printed: `Settings.__repr__` hides them.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 SECRET_FIELDS = {"smtp_password", "twilio_auth_token", "link_secret", "ogone_sha_in", "ogone_sha_out",
                  "worldline_api_secret", "worldline_webhook_secret", "session_secret",
-                 "ogone_password"}
+                 "ogone_password", "api_token"}
 
 
 def _project_root() -> Path:
@@ -43,7 +44,9 @@ class Settings:
     group_timezone: str = "Europe/Paris"
     first_business_date: str = "2026-01-01"
     daily_run_time: str = "06:00"
+    plausible_amount_cents: int = 5_000_000  # a card payment above this (50 000,00) is flagged by the checks
     dbt_target: str = "duckdb"  # duckdb | postgres (dbt_project/profiles.yml)
+    dbt_executable: str = "dbt"
     dagster_ui_url: str = "http://127.0.0.1:3000"  # linked from failure e-mails
     public_base_url: str = "http://127.0.0.1:8000"
     smtp_host: str = ""
@@ -57,6 +60,9 @@ class Settings:
     twilio_auth_token: str = field(default="", repr=False)
     twilio_from: str = ""
     twilio_base_url: str = ""  # set in tests to a local server speaking Twilio's API
+    link_rules_dir: Path | None = None  # <dir>/<hotel_id>/link_rules.yaml; the inbox by default
+    link_retry_seconds: float = 60.0  # first retry of a failed send, doubling each time
+    link_max_attempts: int = 5
     link_secret: str = field(default="", repr=False)
     session_secret: str = field(default="", repr=False)
     session_minutes: int = 480  # a dashboard login lasts one shift
@@ -69,6 +75,8 @@ class Settings:
     ogone_password: str = field(default="", repr=False)
     psp_provider: str = "ogone"  # ogone | worldline: which hosted page a link opens
     psp_simulator_port: int = 8010
+    split_hold_minutes: int = 30  # a payer on the PSP page keeps their share of a split bill this long
+    api_token: str = field(default="", repr=False)  # bearer token of the payments API (capture, refund)
     worldline_api_key: str = ""
     worldline_api_secret: str = field(default="", repr=False)
     worldline_webhook_secret: str = field(default="", repr=False)
@@ -82,6 +90,11 @@ class Settings:
             for f in fields(self)
         )
         return f"Settings({shown})"
+
+
+def _sibling_dbt() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
 
 
 def _env(name: str, default: str) -> str:
@@ -107,7 +120,10 @@ def load_settings() -> Settings:
         group_timezone=_env("LETTRAGE_GROUP_TIMEZONE", "Europe/Paris"),
         first_business_date=_env("LETTRAGE_FIRST_BUSINESS_DATE", "2026-01-01"),
         daily_run_time=_env("LETTRAGE_DAILY_RUN_TIME", "06:00"),
+        plausible_amount_cents=int(_env("LETTRAGE_PLAUSIBLE_AMOUNT_CENTS", "5000000")),
         dbt_target=_env("LETTRAGE_DBT_TARGET", "duckdb"),
+        # the dbt installed next to this Python (the venv), whatever the PATH
+        dbt_executable=_env("LETTRAGE_DBT_EXECUTABLE", _sibling_dbt()),
         dagster_ui_url=_env("LETTRAGE_DAGSTER_UI_URL", "http://127.0.0.1:3000"),
         public_base_url=_env("LETTRAGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
         smtp_host=_env("LETTRAGE_SMTP_HOST", ""),
@@ -121,6 +137,9 @@ def load_settings() -> Settings:
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", ""),
         twilio_from=_env("TWILIO_FROM", ""),
         twilio_base_url=_env("LETTRAGE_TWILIO_BASE_URL", ""),
+        link_rules_dir=Path(_env("LETTRAGE_LINK_RULES_DIR", str(inbox))),
+        link_retry_seconds=float(_env("LETTRAGE_LINK_RETRY_SECONDS", "60")),
+        link_max_attempts=int(_env("LETTRAGE_LINK_MAX_ATTEMPTS", "5")),
         # Demo-only defaults: production sets these; the demo must run on a bare machine.
         link_secret=_env("LETTRAGE_LINK_SECRET", "demo-link-secret-change-me"),
         session_secret=_env("LETTRAGE_SESSION_SECRET", "demo-session-secret-change-me"),
@@ -134,6 +153,8 @@ def load_settings() -> Settings:
         ogone_password=_env("LETTRAGE_OGONE_PASSWORD", "demo-api-password"),
         psp_provider=_env("LETTRAGE_PSP_PROVIDER", "ogone"),
         psp_simulator_port=int(_env("LETTRAGE_PSP_SIMULATOR_PORT", "8010")),
+        split_hold_minutes=int(_env("LETTRAGE_SPLIT_HOLD_MINUTES", "30")),
+        api_token=_env("LETTRAGE_API_TOKEN", ""),
         worldline_api_key=_env("LETTRAGE_WORLDLINE_API_KEY", ""),
         worldline_api_secret=_env("LETTRAGE_WORLDLINE_API_SECRET", ""),
         worldline_webhook_secret=_env("LETTRAGE_WORLDLINE_WEBHOOK_SECRET", ""),

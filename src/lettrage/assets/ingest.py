@@ -4,13 +4,16 @@ One asset per canonical source table, partitioned by business date; the hotel is
 Each run replaces exactly the window (and hotels) it covers, so re-running a day is safe.
 """
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
 from lettrage.pipelines.partitions import business_date, run_hotels, run_window
 from lettrage.recon import inbox, schemas
+from lettrage.recon.masking import mask_frame
 from lettrage.recon.money import format_cents
-from lettrage.recon.warehouse import replace_window
+from lettrage.recon.warehouse import replace_matching, replace_rejects, replace_window
 from lettrage.resources.inbox import InboxResource
 from lettrage.resources.warehouse import WarehouseResource
 
@@ -51,7 +54,8 @@ def hotels(context: dg.AssetExecutionContext, inbox_files: InboxResource, wareho
     """The group's hotels and their settings (time zone, night-audit time, match window, PMS),
     from `hotels.csv` at the root of the inbox. Settings are data: edit the file, not the code."""
     found = inbox_files.hotels()
-    frame = schemas.model("hotels").validate(pd.DataFrame([vars(h) for h in found.values()]))
+    frame, _ = mask_frame(pd.DataFrame([vars(h) for h in found.values()]))
+    frame = schemas.model("hotels").validate(frame)
     with warehouse.connect() as conn:
         from lettrage.recon.warehouse import replace_reference
 
@@ -60,6 +64,56 @@ def hotels(context: dg.AssetExecutionContext, inbox_files: InboxResource, wareho
         "hotels": dg.MetadataValue.int(len(frame)),
         "settings": dg.MetadataValue.md(frame.to_markdown(index=False)),
     })
+
+def files_table(files: list[dict]) -> str:
+    """Markdown: what became of each delivered file, with its row accounting."""
+    if not files:
+        return "_no files for these dates_"
+    lines = ["| hotel | file | format | status | rows in | rows out | rejected | in these dates | card numbers masked |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for f in files[:200]:
+        status = f["status"] + (f": {f['detail']}" if f.get("detail") else "")
+        lines.append(f"| {f['hotel_id']} | {f['file_name']} | {f['format'] or ''} | {status.replace('|', '/')} "
+                     f"| {f['rows_in']} | {f['rows_out']} | {f['rejected']} | {f['in_window']} | {f['masked_pans']} |")
+    if len(files) > 200:
+        lines.append(f"| … | {len(files) - 200} more files | | | | | | | |")
+    return "\n".join(lines)
+
+
+def rejects_table(rejects: pd.DataFrame, n: int = 20) -> str:
+    if rejects.empty:
+        return "_no rejected rows_"
+    lines = ["| hotel | file | line | reason |", "|---|---|---:|---|"]
+    for _, r in rejects.head(n).iterrows():
+        line = "" if pd.isna(r["line_no"]) else int(r["line_no"])
+        lines.append(f"| {r['hotel_id']} | {Path(str(r['source_file'])).name} | {line} | "
+                     f"{str(r['reason']).replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def ingest_metadata(result: inbox.LoadResult, written: int, amount_col: str | None) -> dict:
+    """What a finance person checks after a load: files, rows in/out/rejected, card numbers masked."""
+    statuses = pd.Series([f["status"] for f in result.files], dtype=object).value_counts()
+    read = [f for f in result.files if f["status"] == "read"]
+    metadata = {
+        "rows": dg.MetadataValue.int(written),
+        "files_read": dg.MetadataValue.int(len(read)),
+        "files_quarantined": dg.MetadataValue.int(int(statuses.get("quarantined", 0) + statuses.get("unreadable", 0))),
+        "files_duplicate": dg.MetadataValue.int(int(statuses.get("duplicate", 0))),
+        "files_replaced": dg.MetadataValue.int(int(statuses.get("replaced", 0))),
+        "rows_in": dg.MetadataValue.int(sum(f["rows_in"] for f in read)),
+        "rows_out": dg.MetadataValue.int(sum(f["rows_out"] for f in read)),
+        "rows_rejected": dg.MetadataValue.int(len(result.rejects)),
+        "card_numbers_masked": dg.MetadataValue.int(result.masked_pans),
+        "files": dg.MetadataValue.md(files_table(result.files)),
+        "rejects": dg.MetadataValue.md(rejects_table(result.rejects)),
+        "by_hotel": dg.MetadataValue.md(per_hotel_table(result.rows, amount_col)),
+        "preview": dg.MetadataValue.md(preview(result.rows)),
+    }
+    if amount_col:
+        metadata["total"] = dg.MetadataValue.text(format_cents(int(result.rows[amount_col].fillna(0).sum())))
+    return metadata
+
 
 def _source_asset(kind: str, table: str, doc: str):
     amount_col = AMOUNT_COLUMN.get(table)
@@ -80,24 +134,18 @@ def _source_asset(kind: str, table: str, doc: str):
         hotel_map = inbox_files.hotels(wanted)
         with warehouse.connect() as conn:
             codes = conn.execute("SELECT * FROM trx_codes").df() if table == "pms_postings" else None
-        result = inbox.load(inbox_files.root, kind, start, end, hotel_map, trx_codes=codes)
+        result = inbox.load(inbox_files.root, kind, start, end, hotel_map, trx_codes=codes,
+                            quarantine_dir=Path(inbox_files.quarantine_path))
         for _file, reason in result.unreadable:
-            context.log.warning(f"unreadable file: {reason}")
+            context.log.warning(f"file not read, moved to quarantine: {reason}")
         with warehouse.connect() as conn:
             written = replace_window(conn, table, result.rows, start, end, list(hotel_map))
-        metadata = {
-            "rows": dg.MetadataValue.int(written),
-            "files_read": dg.MetadataValue.int(len(result.files)),
-            "rows_rejected": dg.MetadataValue.int(len(result.rejects)),
-            "files_unreadable": dg.MetadataValue.int(len(result.unreadable)),
-            "by_hotel": dg.MetadataValue.md(per_hotel_table(result.rows, amount_col)),
-            "preview": dg.MetadataValue.md(preview(result.rows)),
-        }
-        if amount_col:
-            metadata["total"] = dg.MetadataValue.text(format_cents(int(result.rows[amount_col].fillna(0).sum())))
-        return dg.MaterializeResult(metadata=metadata)
+            replace_matching(conn, "inbox_files", result.registry(), ["hotel_id", "kind", "file_name", "sha256"])
+            replace_rejects(conn, kind, result.read_shas(), result.reject_rows())
+        return dg.MaterializeResult(metadata=ingest_metadata(result, written, amount_col))
 
     return _asset
+
 
 pms_postings = _source_asset(
     "pms_postings", "pms_postings",
@@ -128,12 +176,16 @@ reservations = _source_asset(
 def trx_codes(context: dg.AssetExecutionContext, inbox_files: InboxResource, warehouse: WarehouseResource):
     """Each hotel's PMS transaction codes (the 'RUBS / Libellé / Groupes' table): label, department,
     whether it is a payment, the card brand and the channel (terminal, distance, PSP, cash, transfer)."""
+    from lettrage.recon.readers import UnreadableFile, read_file
+
     hotel_map = inbox_files.hotels()
     frames = []
     for f in inbox.scan(inbox_files.root, ["trx_codes"], list(hotel_map)):
-        from lettrage.recon.readers import read_file
-
-        frames.append(read_file(f.path, "trx_codes", hotel_map[f.hotel_id]).rows)
+        try:
+            frames.append(read_file(f.path, "trx_codes", hotel_map[f.hotel_id]).rows)
+        except UnreadableFile as exc:
+            context.log.warning(f"code table not read, moved to quarantine: {exc}")
+            inbox.quarantine(f, str(exc), Path(inbox_files.quarantine_path), f.sha256())
     frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty_frame("trx_codes")
     frame = frame.drop_duplicates(["hotel_id", "trx_code"], keep="last")
     frame = schemas.model("trx_codes").validate(frame[schemas.columns("trx_codes")])

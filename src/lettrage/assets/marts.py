@@ -6,6 +6,7 @@ its window and hotels to `dbt build` as vars, and the incremental marts replace 
 window. dbt tests are asset checks; a failing error-severity test stops the marts downstream.
 """
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -45,9 +46,17 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 def prepare_manifest(project: DbtProject) -> Path:
     """The project's manifest, parsed on the spot on a fresh clone or after a model changed
-    (`dbt parse` into dbt_project/target, git-ignored)."""
-    if manifest_is_stale(project):
-        project.preparer.prepare(project)
+    (`dbt parse` into dbt_project/target, git-ignored). A lock keeps concurrent loaders (code
+    server, daemon, tests) from parsing over each other."""
+    if not manifest_is_stale(project):
+        return project.manifest_path
+    target = Path(project.project_dir) / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if manifest_is_stale(project):
+            DbtCliResource(project_dir=project, dbt_executable=_settings.dbt_executable).cli(
+                ["parse", "--quiet"], target_path=project.target_path).wait()
     return project.manifest_path
 
 

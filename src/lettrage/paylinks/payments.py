@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from lettrage.paylinks import store
 from lettrage.paylinks.psp import ogone
 from lettrage.paylinks.status import MONEY, RANK, can_move
-from lettrage.paylinks.store import LinkRequest, LinkSend, Payment, PspEvent
+from lettrage.paylinks.store import LinkRequest, Payment, PspEvent
 
 log = logging.getLogger("lettrage.payments")
 
@@ -44,12 +44,21 @@ PART_RANK = {"planned": 0, "pending": 10, "uncertain": 15, "error": 18, "refused
 PART_BEFORE_MONEY = {"planned", "pending", "uncertain", "error", "refused", "cancelled", "expired"}
 # Parts holding (or having taken) money: they count against a split bill's total.
 PART_HOLDING = {"authorised", "paid", "partially_refunded"}
-GUEST_OUTCOMES = {"paid", "authorised", "refused", "cancelled", "pending"}
-HOTEL_OUTCOMES = GUEST_OUTCOMES | {"captured", "released", "partially_refunded", "refunded"}
+HOTEL_OUTCOMES = {"paid", "authorised", "refused", "cancelled", "pending", "captured", "released",
+                  "partially_refunded", "refunded"}
 
 
 class PaymentError(Exception):
     """A payment action that cannot be done (one line, shown to the user as is)."""
+
+
+class ShareTooLarge(PaymentError):
+    """A split-bill share larger than what is left to pay (`left_cents`, maybe 0)."""
+
+    def __init__(self, left_cents: int):
+        self.left_cents = left_cents
+        super().__init__(f"only {left_cents} cents are left to pay" if left_cents else
+                         "the whole bill is paid or being paid")
 
 
 def part_can_move(current: str, new: str) -> bool:
@@ -130,8 +139,9 @@ def record_event(sessions, provider: str, raw: dict, signature_ok: bool, note: N
 
 
 def _raw_order_id(raw: dict) -> str | None:
-    params = raw.get("params") or {}
-    value = next((str(v) for k, v in params.items() if str(k).upper() == "ORDERID"), None)
+    params = raw.get("params") or []
+    pairs = params.items() if isinstance(params, dict) else params
+    value = next((str(v) for k, v in pairs if str(k).upper() == "ORDERID"), None)
     return value[:40] if value else None
 
 
@@ -162,19 +172,27 @@ def _seen_before(s: Session, note: Notification, event_id: int) -> int | None:
     return next((rid for rid, raw in rows if raw.get("key") == note.key), None)
 
 
-def apply_event(sessions, event_id: int, note: Notification, settings=None) -> Outcome:
-    """Apply a stored, verified notification. Safe to call again: it changes nothing twice."""
+def apply_event(sessions, event_id: int, note: Notification, settings=None, outbox=None) -> Outcome:
+    """Apply a stored, verified notification. Safe to call again: it changes nothing twice.
+
+    Messages are recorded through the links layer's outbox (`paylinks.outbox.open_outbox`); with
+    neither `outbox` nor `settings`, statuses move and no message is recorded."""
+    if outbox is None and settings is not None:
+        from lettrage.paylinks.outbox import open_outbox
+
+        with open_outbox(settings, sessions, email=False, sms=False) as recorder:
+            return apply_event(sessions, event_id, note, None, recorder)
     for attempt in range(3):
         try:
             with store.transaction(sessions) as s:
-                return _apply(s, event_id, note, settings)
+                return _apply(s, event_id, note, outbox)
         except StaleDataError:  # another writer moved the row between our read and write
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _apply(s: Session, event_id: int, note: Notification, settings) -> Outcome:
+def _apply(s: Session, event_id: int, note: Notification, outbox) -> Outcome:
     event = s.get(PspEvent, event_id)
     event.raw = {**event.raw, "key": note.key}
     request, part = _find_part(s, note.order_id)
@@ -214,11 +232,12 @@ def _apply(s: Session, event_id: int, note: Notification, settings) -> Outcome:
     target = _request_target(request, part)
     if target and _advance(request, target):
         changes.append(f"request -> {request.status}")
-        messages += record_messages(s, request, part, request.status, settings)
+        messages += record_messages(s, request, part, request.status, outbox, note)
     elif moved and (request.kind == "split" or (request.kind == "installments" and part.seq > 1)) and \
             part.status in HOTEL_OUTCOMES:
         # One payer's share, or an installment charged later: its own messages.
-        messages += record_messages(s, request, part, part.status, settings, guest=request.kind == "installments")
+        messages += record_messages(s, request, part, part.status, outbox, note,
+                                    guest=request.kind == "installments")
     if request.kind == "installments" and part.seq == 1 and part.status == "paid":
         plan_installments(s, request, part)
     event.applied = True
@@ -285,26 +304,54 @@ def _advance(request: LinkRequest, target: str) -> bool:
     return moved and request.status == target
 
 
-def record_messages(s: Session, request: LinkRequest, part: Payment, outcome: str, settings=None,
+GUEST_TEMPLATES = {"paid": "response_paid", "captured": "response_paid", "authorised": "response_authorised",
+                   "refused": "response_refused", "cancelled": "response_cancelled", "pending": "response_pending",
+                   "refunded": "response_refunded", "partially_refunded": "response_refunded"}
+
+
+def record_messages(s: Session, request: LinkRequest, part: Payment, outcome: str, outbox, note: Notification,
                     guest: bool = True) -> int:
-    """Record the response to the guest and the notice to the hotel for one outcome, each once:
-    the idempotency key (kind, request, part, outcome) is unique in `link_sends`, and we hold the
-    request's row lock, so a replayed notification finds the record and adds nothing."""
+    """Record the response to the guest and the notice to the hotel for one outcome, each once.
+
+    The links layer refuses a second record with the same idempotency key (kind, request,
+    outcome, part, channel), and we hold the request's row lock: a replayed notification finds
+    the record and adds nothing. A hotel without readable rules gets no message (reported)."""
+    if outbox is None:
+        return 0
+    from lettrage.paylinks import sending, templates
+    from lettrage.paylinks.messages import STATUS_LABELS
+    from lettrage.paylinks.rules import RulesError
+
+    try:
+        profile = outbox.rules.get(request.hotel_id).profile
+    except RulesError as exc:
+        log.warning("request %s: no message recorded for %s: %s", request.id, outcome, exc)
+        return 0
+    suffix = f":p{part.seq}" if request.kind in ("installments", "split") else ""
+    if outcome in ("refunded", "partially_refunded") and note.pay_id_sub:
+        suffix += f":r{note.pay_id_sub}"  # every refund is news of its own
+    money = {}
+    if request.kind in ("installments", "split") or outcome == "captured":
+        amount = captured_cents(s, part) if outcome == "captured" else part.amount_cents
+        money["amount"] = templates.format_money(amount, part.currency, request.language)
+    if outcome in ("refunded", "partially_refunded") and note.amount_cents:
+        money["refund_amount"] = templates.format_money(note.amount_cents, part.currency, request.language)
+    if part.psp_reference:
+        money["psp_reference"] = part.psp_reference
     wanted = []
-    if guest and outcome in GUEST_OUTCOMES:
+    if guest and outcome in GUEST_TEMPLATES:
         channel = "email" if request.email else ("sms" if request.phone else None)
         if channel:
-            wanted.append(("response", channel, request.email if channel == "email" else request.phone))
+            wanted.append(("response", channel, GUEST_TEMPLATES[outcome], money))
     if outcome in HOTEL_OUTCOMES:
-        wanted.append(("hotel_notice", "email", None))
+        label = STATUS_LABELS.get(profile.language, STATUS_LABELS["en"]).get(outcome, outcome)
+        wanted.append(("hotel_notice", "email", "hotel_notice", {**money, "status_label": label}))
     made = 0
-    for kind, channel, recipient in wanted:
-        key = f"{kind}:{request.id}:{part.seq}:{outcome}"
-        if s.execute(select(LinkSend.id).where(LinkSend.idempotency_key == key)).first():
-            continue
-        s.add(LinkSend(request_id=request.id, channel=channel, kind=kind, template=f"{kind}_{outcome}",
-                       idempotency_key=key, status="recorded", recipient=recipient))
-        made += 1
+    for kind, channel, template, extra in wanted:
+        key = f"{kind}:{request.id}:{outcome}{suffix}:{channel}"
+        if sending.record_send(s, request, outbox, kind=kind, channel=channel, template=template, key=key,
+                               merge_values=extra or None) is not None:
+            made += 1
     return made
 
 
@@ -403,8 +450,7 @@ def reserve_split_part(sessions, request_id: int, amount_cents: int, payer_label
             raise PaymentError("this bill is already settled" if request.status in MONEY else "this link is closed")
         state = split_state(s, request, hold_minutes)
         if amount_cents > state.left_cents:
-            raise PaymentError(f"only {state.left_cents} cents are left to pay" if state.left_cents else
-                               "the whole bill is paid or being paid")
+            raise ShareTooLarge(state.left_cents)
         seq = (s.execute(select(func.max(Payment.seq)).where(Payment.request_id == request.id)).scalar() or 0) + 1
         part = Payment(request_id=request.id, seq=seq, amount_cents=amount_cents, currency=request.currency,
                        status="pending", order_id=part_order_id(request, seq),

@@ -231,3 +231,17 @@ def create_manual(session: Session, *, hotel_id: str, amount_cents: int, kind: s
     audit(session, created_by, "request created", f"link_request:{req.id}",
           f"{kind} {format_cents(amount_cents, req.currency or 'EUR')} by {channel}", now)
     return req
+
+
+def apply_rules(sessions, link_rules, composer, reservations, now: dt.datetime | None = None,
+                actor: str = "rules") -> SyncResult:
+    """One hotel's reservation export through its rules into the store, in one transaction;
+    each new or changed request is rendered once to catch a missing merge value."""
+    from lettrage.paylinks import rules
+    from lettrage.paylinks.store import transaction
+
+    now = now or dt.datetime.now(dt.UTC)
+    plan = rules.plan(reservations, link_rules, now)
+    with transaction(sessions) as s:
+        return sync(s, link_rules.hotel_id, plan, now, actor,
+                    check=lambda req: composer.problem(req, link_rules.profile))

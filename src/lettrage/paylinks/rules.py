@@ -542,3 +542,25 @@ def plan(reservations, rules: LinkRules, now: dt.datetime | None = None) -> Plan
             every_days=rule.every_days,
         ))
     return result
+
+
+class RulesBook:
+    """Every hotel's rules, read once per batch: `book.get("H1")` (RulesError when missing or bad)."""
+
+    def __init__(self, rules_dir: Path, hotels: dict | None = None, default_timezone: str = "Europe/Paris"):
+        self.rules_dir, self.hotels, self.default_timezone = Path(rules_dir), hotels or {}, default_timezone
+        self._cache: dict[str, LinkRules | RulesError] = {}
+
+    def get(self, hotel_id: str) -> LinkRules:
+        if hotel_id not in self._cache:
+            hotel = self.hotels.get(hotel_id)
+            try:
+                self._cache[hotel_id] = load_rules(
+                    rules_path(self.rules_dir, hotel_id), hotel_id, getattr(hotel, "name", None),
+                    getattr(hotel, "timezone", None) or self.default_timezone)
+            except RulesError as exc:
+                self._cache[hotel_id] = exc
+        found = self._cache[hotel_id]
+        if isinstance(found, RulesError):
+            raise found
+        return found

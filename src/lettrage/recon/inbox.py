@@ -1,8 +1,20 @@
 """The inbox: `inbox/<hotel_id>/<kind>/<file>` as the hotels deliver them.
 
-`load()` reads every file of one kind that may hold rows of a business-date window, keeps those
-rows, and says per file what was read and rejected. A file that cannot be read is reported (and
-moved to quarantine by the caller's policy) while the other files still load.
+`load()` reads every file of one kind that may hold rows of a business-date window and keeps
+those rows, with these rules:
+- **Delivered twice**: files with the same content (sha256) are one delivery; the copies are
+  recorded as `duplicate` of the first and not read again.
+- **Corrected file**: files whose names differ only by a version mark (`_v2`, `-corrige`,
+  `_rectif`, ` (1)`, ...) are versions of one delivery; the highest version (then the latest
+  delivered) is read and the others are recorded as `replaced` by it. A file re-delivered under
+  the same name simply replaces the old bytes. A row id that still appears in two files (an
+  overlapping export) is kept from the later file and rejected in the earlier, naming both.
+- **Unreadable file**: moved to `quarantine/<hotel_id>/<kind>/` beside the inbox with a
+  `<name>.reason.txt`; the other files still load.
+- **Accounting**: per file, rows in = rows out + rows rejected; every reject keeps its line,
+  reason and (masked) raw text. Card numbers are masked and counted by the readers.
+`business_dates_of()` tells the inbox sensor which business dates a file feeds, from its content
+(or its name, for a file too big to peek at or that cannot be read).
 """
 
 from __future__ import annotations
@@ -10,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,21 +30,21 @@ import pandas as pd
 
 from lettrage.recon import schemas
 from lettrage.recon.hotels import HOTELS_FILE, Hotel, load_hotels
-from lettrage.recon.readers import REJECT_COLUMNS, UnreadableFile, read_file
+from lettrage.recon.masking import mask
+from lettrage.recon.readers import UnreadableFile, read_file
+from lettrage.recon.readers.conventions import date_in_name
+from lettrage.recon.readers.hotel_config import hotel_mappings
+from lettrage.recon.readers.records import ID_COLUMN
 
-# The time column whose business date places a row, per canonical table.
-TIME_COLUMN = {
-    "pms_postings": "posted_at",
-    "tpe_transactions": "txn_at",
-    "remittances": "txn_at",
-    "psp_transactions": "event_at",
-}
 # How far around a window a file's own date may lie and still hold rows of it
 # (remittances arrive days after the sale; an export may run just after midnight).
 FILE_DATE_SLACK = {"remittances": (2, 6), "reservations": (0, 0)}
 DEFAULT_SLACK = (1, 2)
-
-_DATE_IN_NAME = re.compile(r"(20\d{2})-?(\d{2})-?(\d{2})")
+REJECT_COLUMNS = ["hotel_id", "kind", "source_file", "file_sha256", "line_no", "reason", "raw", "ingested_at"]
+# A corrected delivery: the same name with a version mark before the extension.
+_VERSION = re.compile(r"(?:[ _.\-](?:v|version|rev|corr|corrige|corrected|correction|rectif|rectificatif|bis|ter|"
+                      r"new|final)(\d*)|\s*\((\d+)\))$", re.IGNORECASE)
+PEEK_LIMIT_BYTES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -42,24 +55,56 @@ class InboxFile:
 
     @property
     def file_date(self) -> dt.date | None:
-        m = _DATE_IN_NAME.search(self.path.name)
-        if not m:
-            return None
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            return None
+        return date_in_name(self.path.name)
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with self.path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @property
+    def delivery(self) -> tuple[str, int]:
+        """(name without version marks, version): files sharing the name are versions of one delivery."""
+        stem, suffix = self.path.stem, self.path.suffix
+        version = 0
+        while m := _VERSION.search(stem):
+            number = m[1] or m[2]
+            version = max(version, int(number) if number else 1)
+            stem = stem[: m.start()]
+        return stem.lower() + suffix.lower(), version
 
 
 @dataclass
 class LoadResult:
     rows: pd.DataFrame
     rejects: pd.DataFrame
-    files: list[dict] = field(default_factory=list)  # per file: path, format, rows_in, rows_out, rejected
+    files: list[dict] = field(default_factory=list)  # the file registry rows (inbox_files)
     unreadable: list[tuple[InboxFile, str]] = field(default_factory=list)
+
+    @property
+    def masked_pans(self) -> int:
+        return sum(f["masked_pans"] or 0 for f in self.files)
+
+    def registry(self) -> pd.DataFrame:
+        """The `inbox_files` rows of this load."""
+        frame = pd.DataFrame(self.files, columns=schemas.columns("inbox_files"))
+        return schemas.model("inbox_files").validate(frame) if len(frame) else schemas.empty_frame("inbox_files")
+
+    def reject_rows(self) -> pd.DataFrame:
+        """The `rejects` rows of this load, each with a stable id (file content, line, reason)."""
+        if self.rejects.empty:
+            return schemas.empty_frame("rejects")
+        frame = self.rejects.copy()
+        frame["reject_id"] = [
+            hashlib.sha256(f"{sha}|{line}|{reason}".encode()).hexdigest()[:24]
+            for sha, line, reason in zip(frame["file_sha256"], frame["line_no"], frame["reason"], strict=True)]
+        frame = frame.drop_duplicates("reject_id")
+        return schemas.model("rejects").validate(frame[schemas.columns("rejects")])
+
+    def read_shas(self) -> list[str]:
+        return [f["sha256"] for f in self.files if f["status"] == "read"]
 
 
 def hotels_of(inbox_dir: Path) -> dict[str, Hotel]:
@@ -81,32 +126,63 @@ def scan(inbox_dir: Path, kinds: list[str] | None = None, hotel_ids: list[str] |
     return found
 
 
-def _may_hold(f: InboxFile, table: str, start: dt.date, end: dt.date) -> bool:
+def file_period(f: InboxFile, table: str) -> tuple[dt.date | None, dt.date | None]:
+    """The business dates a file may hold, from the date in its name (None, None without one)."""
     day = f.file_date
     if day is None:
-        return True
+        return None, None
     before, after = FILE_DATE_SLACK.get(table, DEFAULT_SLACK)
-    return start - dt.timedelta(days=before) <= day < end + dt.timedelta(days=after)
+    return day - dt.timedelta(days=after), day + dt.timedelta(days=before)
 
 
-def add_business_dates(rows: pd.DataFrame, table: str, hotel: Hotel, file_date: dt.date | None) -> pd.DataFrame:
-    """Fill business_date where the source did not give one, from the hotel's night audit."""
-    if "business_date" not in rows.columns:
-        rows["business_date"] = None
-    missing = rows["business_date"].isna()
-    if not missing.any():
-        return rows
-    col = TIME_COLUMN.get(table)
-    if col is not None and col in rows.columns:
-        times = pd.to_datetime(rows.loc[missing, col], utc=True)
-        rows.loc[missing, "business_date"] = hotel.business_dates(times).where(times.notna(), None)
-    if table == "remittances":
-        still = rows["business_date"].isna()
-        rows.loc[still, "business_date"] = rows.loc[still, "remittance_date"]
-    still = rows["business_date"].isna()
-    if still.any() and file_date is not None:
-        rows.loc[still, "business_date"] = file_date
-    return rows
+def _may_hold(f: InboxFile, table: str, start: dt.date, end: dt.date) -> bool:
+    first, last = file_period(f, table)
+    return first is None or (first < end and last >= start)
+
+
+def plan(files: list[InboxFile]) -> dict[Path, dict]:
+    """Which files to read, and why the others are not: duplicates by content, replaced versions."""
+    decisions: dict[Path, dict] = {}
+    by_content: dict[tuple, InboxFile] = {}
+    ordered = sorted(files, key=lambda f: (f.path.stat().st_mtime_ns, f.path.name))
+    shas = {f.path: f.sha256() for f in ordered}
+    for f in ordered:
+        key = (f.hotel_id, f.kind, shas[f.path])
+        if key in by_content:
+            decisions[f.path] = {"status": "duplicate", "detail": f"same content as {by_content[key].path.name}",
+                                 "sha256": shas[f.path]}
+        else:
+            by_content[key] = f
+            decisions[f.path] = {"status": "read", "detail": None, "sha256": shas[f.path]}
+    latest: dict[tuple, InboxFile] = {}
+    for f in ordered:
+        if decisions[f.path]["status"] != "read":
+            continue
+        name, version = f.delivery
+        key = (f.hotel_id, f.kind, name)
+        best = latest.get(key)
+        if best is None or version >= best.delivery[1]:
+            if best is not None:
+                decisions[best.path].update(status="replaced", detail=f"replaced by {f.path.name}")
+            latest[key] = f
+        else:
+            decisions[f.path].update(status="replaced", detail=f"replaced by {best.path.name}")
+    return decisions
+
+
+def quarantine(f: InboxFile, reason: str, quarantine_dir: Path, sha256: str) -> Path:
+    """Move an unreadable file out of the inbox, with a reason file beside it."""
+    target_dir = Path(quarantine_dir) / f.hotel_id / f.kind
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f.path.name
+    if target.exists():
+        target = target_dir / f"{f.path.stem}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}{f.path.suffix}"
+    shutil.move(str(f.path), target)
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"file: {mask(str(f.path))}\nhotel: {f.hotel_id}\nkind: {f.kind}\nsha256: {sha256}\n"
+        f"quarantined_at: {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}\nreason: {mask(reason)}\n",
+        encoding="utf-8")
+    return target
 
 
 def load(
@@ -117,34 +193,116 @@ def load(
     hotels: dict[str, Hotel],
     trx_codes: pd.DataFrame | None = None,
     ingested_at: dt.datetime | None = None,
+    quarantine_dir: Path | None = None,
 ) -> LoadResult:
     """Canonical rows of one kind with business_date in [start, end), for the given hotels."""
     table = schemas.SOURCE_KINDS[kind]
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
-    frames, rejects, stats, unreadable = [], [], [], []
-    for f in scan(inbox_dir, [kind], list(hotels)):
-        if not _may_hold(f, table, start, end):
+    stamp = pd.Timestamp(ingested_at)
+    files = [f for f in scan(inbox_dir, [kind], list(hotels)) if _may_hold(f, table, start, end)]
+    decisions = plan(files)
+    frames, rejects, registry, unreadable = [], [], [], []
+    mappings, broken = {}, {}
+    for h in {f.hotel_id for f in files}:
+        try:
+            mappings[h] = hotel_mappings(Path(inbox_dir) / h)
+        except ValueError as exc:  # the hotel's settings are wrong, not its files: hold them, keep them
+            broken[h] = f"not read: {exc}"
+    for order, f in enumerate(files):
+        decision = decisions[f.path]
+        entry = _registry_row(f, table, decision, stamp)
+        registry.append(entry)
+        if decision["status"] == "read" and f.hotel_id in broken:
+            entry.update(status="held", detail=mask(broken[f.hotel_id]))
+            unreadable.append((f, entry["detail"]))
+        if entry["status"] != "read":
             continue
-        hotel = hotels[f.hotel_id]
         codes = trx_codes[trx_codes["hotel_id"] == f.hotel_id] if trx_codes is not None else None
         try:
-            result = read_file(f.path, kind, hotel, trx_codes=codes)
+            result = read_file(f.path, kind, hotels[f.hotel_id], trx_codes=codes, mappings=mappings[f.hotel_id])
         except UnreadableFile as exc:
-            unreadable.append((f, str(exc)))
+            reason = str(exc)
+            unreadable.append((f, reason))
+            entry.update(status="unreadable", detail=reason)
+            if quarantine_dir is not None:
+                moved = quarantine(f, reason, quarantine_dir, decision["sha256"])
+                entry.update(status="quarantined", path=mask(str(moved)))
             continue
-        rows = add_business_dates(result.rows, table, hotel, f.file_date)
-        rows["ingested_at"] = pd.Timestamp(ingested_at)
-        if "business_date" in rows.columns:
-            in_window = rows["business_date"].map(lambda d: d is not None and not pd.isna(d) and start <= d < end)
-            rows = rows[in_window]
+        rows = result.rows
+        rows["ingested_at"] = stamp
+        rows["_order"] = order
+        rows["_line"] = range(len(rows))
         frames.append(rows)
+        entry.update(format=result.format, encoding=result.encoding, rows_in=result.rows_in, rows_out=len(rows),
+                     rejected=len(result.rejects), masked_pans=result.masked_pans)
         if len(result.rejects):
-            rejects.append(result.rejects)
-        stats.append({"file": str(f.path), "hotel_id": f.hotel_id, "format": result.format,
-                      "rows_in": result.rows_in, "rows_read": result.rows_in - len(result.rejects),
-                      "rejected": len(result.rejects), "in_window": len(rows), "masked_pans": result.masked_pans})
+            rejects.append(_rejects(result.rejects, f, decision["sha256"], stamp))
+    rows = pd.concat(frames, ignore_index=True) if frames else None
+    if rows is not None:
+        rows, repeated = _drop_repeated_ids(rows, table, files, registry)
+        rejects += repeated
+        first, last = start, end
+        in_window = rows["business_date"].map(lambda d: d is not None and not pd.isna(d) and first <= d < last)
+        counts = rows[in_window].groupby("_order").size()
+        for order, entry in enumerate(registry):
+            if entry["status"] == "read":
+                entry["in_window"] = int(counts.get(order, 0))
+        rows = rows[in_window].drop(columns=["_order", "_line"])
     model = schemas.model(table)
-    rows = pd.concat(frames, ignore_index=True) if frames else schemas.empty_frame(table)
-    rows = model.validate(rows[schemas.columns(table)]) if len(rows) else schemas.empty_frame(table)
+    rows = model.validate(rows[schemas.columns(table)].reset_index(drop=True)) if rows is not None and len(rows) \
+        else schemas.empty_frame(table)
     rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
-    return LoadResult(rows=rows, rejects=rej, files=stats, unreadable=unreadable)
+    return LoadResult(rows=rows, rejects=rej, files=registry, unreadable=unreadable)
+
+
+def _registry_row(f: InboxFile, table: str, decision: dict, stamp) -> dict:
+    first, last = file_period(f, table)
+    return {"hotel_id": f.hotel_id, "kind": f.kind, "file_name": mask(f.path.name), "path": mask(str(f.path)),
+            "sha256": decision["sha256"], "size_bytes": f.path.stat().st_size, "file_date": f.file_date,
+            "period_start": first, "period_end": last, "status": decision["status"], "detail": decision["detail"],
+            "format": None, "encoding": None, "rows_in": 0, "rows_out": 0, "rejected": 0, "in_window": 0,
+            "masked_pans": 0, "ingested_at": stamp}
+
+
+def _rejects(frame: pd.DataFrame, f: InboxFile, sha: str, stamp) -> pd.DataFrame:
+    out = frame.copy()
+    out["hotel_id"], out["kind"], out["file_sha256"], out["ingested_at"] = f.hotel_id, f.kind, sha, stamp
+    return out[REJECT_COLUMNS]
+
+
+def _drop_repeated_ids(rows: pd.DataFrame, table: str, files: list[InboxFile], registry: list[dict]):
+    """A row id found in two files: the later file's row stays, the earlier one is rejected."""
+    key = list(schemas.TABLES[table][1])
+    if ID_COLUMN.get(table) is None:
+        return rows, []
+    rows = rows.sort_values(["_order", "_line"], kind="stable")
+    repeated = rows.duplicated(key, keep="last")
+    if not repeated.any():
+        return rows, []
+    kept = rows[~repeated].set_index(key)["_order"]
+    out = []
+    for _, row in rows[repeated].iterrows():
+        earlier, later = files[row["_order"]], files[int(kept.loc[tuple(row[key]) if len(key) > 1 else row[key[0]]])]
+        entry = registry[row["_order"]]
+        entry["rows_out"] -= 1
+        entry["rejected"] += 1
+        out.append({"hotel_id": earlier.hotel_id, "kind": earlier.kind, "source_file": row["source_file"],
+                    "file_sha256": entry["sha256"], "line_no": None,
+                    "reason": f"{key[0]} {row[key[0]]} is also in {mask(later.path.name)}, delivered later: that "
+                              f"row is kept", "raw": None, "ingested_at": row["ingested_at"]})
+    return rows[~repeated], [pd.DataFrame(out, columns=REJECT_COLUMNS)]
+
+
+def business_dates_of(f: InboxFile, hotel: Hotel, mappings: dict | None = None) -> set[dt.date]:
+    """The business dates a delivered file feeds: from its rows when it can be read cheaply, else
+    from the date in its name (an unreadable file is quarantined by the run of that date)."""
+    table = schemas.SOURCE_KINDS[f.kind]
+    try:
+        if f.path.stat().st_size <= PEEK_LIMIT_BYTES and table != "trx_codes":
+            rows = read_file(f.path, f.kind, hotel, mappings=mappings).rows
+            dates = {d for d in rows["business_date"] if d is not None and not pd.isna(d)}
+            if dates:
+                return dates
+    except (UnreadableFile, OSError):
+        pass
+    return {f.file_date} if f.file_date else set()

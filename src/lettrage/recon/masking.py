@@ -20,8 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pandas as pd
-
 MASK = "*"
 # Digit groups joined by single spaces or dashes: "4970 1012 3456 2008", "4970-1012-3456-2008".
 _GROUPS = re.compile(r"\d+(?:[ \-]\d+)*")
@@ -135,8 +133,10 @@ def mask(text: str) -> str:
     return mask_text(str(text), deep=True)[0]
 
 
-def mask_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """Mask the text columns of a frame; returns the frame and the count of numbers masked."""
+def mask_frame(frame):
+    """Mask the text columns of a pandas frame; returns the frame and the count of numbers masked."""
+    import pandas as pd
+
     total = 0
     out = frame
     for col in frame.columns:

@@ -262,6 +262,56 @@ class DailySummary(pa.DataFrameModel):
         strict = "filter"
 
 
+FILE_STATUSES = ["read", "duplicate", "replaced", "quarantined", "unreadable", "held"]
+
+
+class InboxFileRow(pa.DataFrameModel):
+    """The file registry: every delivered file a run looked at, what became of it and its counts
+    (rows_in = rows_out + rejected). Added for issue 3 (ingestion)."""
+
+    hotel_id: Series[str] = _text(nullable=False)
+    kind: Series[str] = _text(nullable=False)
+    file_name: Series[str] = _text(nullable=False)
+    path: Series[str] = _text()
+    sha256: Series[str] = _text(nullable=False)
+    size_bytes: Series[Int] = pa.Field(ge=0, nullable=True)
+    file_date: Series[Date] = pa.Field(nullable=True)
+    period_start: Series[Date] = pa.Field(nullable=True)
+    period_end: Series[Date] = pa.Field(nullable=True)
+    status: Series[str] = _one_of(FILE_STATUSES)
+    detail: Series[str] = _text()
+    format: Series[str] = _text()
+    encoding: Series[str] = _text()
+    rows_in: Series[Int] = pa.Field(ge=0)
+    rows_out: Series[Int] = pa.Field(ge=0)
+    rejected: Series[Int] = pa.Field(ge=0)
+    in_window: Series[Int] = pa.Field(ge=0)
+    masked_pans: Series[Int] = pa.Field(ge=0)
+    ingested_at: Series[Timestamp] = pa.Field(nullable=False)
+
+    class Config:
+        coerce = True
+        strict = "filter"
+
+
+class Reject(pa.DataFrameModel):
+    """A source row that could not be read, kept with its line and reason (raw text masked)."""
+
+    reject_id: Series[str] = _text(nullable=False, unique=True)
+    hotel_id: Series[str] = _text(nullable=False)
+    kind: Series[str] = _text(nullable=False)
+    source_file: Series[str] = _text(nullable=False)
+    file_sha256: Series[str] = _text(nullable=False)
+    line_no: Series[Int] = pa.Field(nullable=True)
+    reason: Series[str] = _text(nullable=False)
+    raw: Series[str] = _text()
+    ingested_at: Series[Timestamp] = pa.Field(nullable=False)
+
+    class Config:
+        coerce = True
+        strict = "filter"
+
+
 # table name -> (model, key columns, partition date column or None)
 TABLES: dict[str, tuple[type[pa.DataFrameModel], tuple[str, ...], str | None]] = {
     "hotels": (Hotel, ("hotel_id",), None),
@@ -274,6 +324,8 @@ TABLES: dict[str, tuple[type[pa.DataFrameModel], tuple[str, ...], str | None]] =
     "card_matches": (CardMatch, ("match_id", "leg", "side", "record_id"), "business_date"),
     "exceptions": (MatchException, ("exception_id",), "business_date"),
     "daily_summary": (DailySummary, ("hotel_id", "business_date", "card_brand"), "business_date"),
+    "inbox_files": (InboxFileRow, ("hotel_id", "kind", "file_name", "sha256"), None),
+    "rejects": (Reject, ("reject_id",), None),
 }
 
 # The kinds of inbox folder and the canonical table each one feeds.

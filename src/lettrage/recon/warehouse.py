@@ -95,3 +95,41 @@ def replace_reference(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.Dat
         conn.execute("ROLLBACK")
         raise
     return len(frame)
+
+
+def replace_matching(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, match: list[str]) -> int:
+    """Insert `frame`, first deleting the rows that share its values of the `match` columns (the
+    rejects of a file read again, the registry row of a file seen again), in one transaction."""
+    cols = schemas.columns(table)
+    if frame.empty:
+        return 0
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.register("incoming_rows", frame[cols])
+        on = " AND ".join(f"{table}.{c} = incoming_rows.{c}" for c in match)
+        conn.execute(f"DELETE FROM {table} USING (SELECT DISTINCT {', '.join(match)} FROM incoming_rows) "
+                     f"AS incoming_rows WHERE {on}")
+        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
+        conn.unregister("incoming_rows")
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(frame)
+
+
+def replace_rejects(conn: duckdb.DuckDBPyConnection, kind: str, file_shas: list[str], frame: pd.DataFrame) -> int:
+    """The rejects of the files just read replace whatever earlier reads of them left."""
+    cols = schemas.columns("rejects")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute("DELETE FROM rejects WHERE kind = ? AND file_sha256 IN (SELECT unnest(?))", [kind, file_shas])
+        if len(frame):
+            conn.register("incoming_rows", frame[cols])
+            conn.execute(f"INSERT INTO rejects ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
+            conn.unregister("incoming_rows")
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return len(frame)

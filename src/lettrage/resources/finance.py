@@ -15,7 +15,7 @@ def finance_resources(s: Settings) -> dict:
 
     return {
         "dbt": DbtCliResource(project_dir=str(s.dbt_project_dir), profiles_dir=str(s.dbt_project_dir),
-                              target=s.dbt_target),
+                              target=s.dbt_target, dbt_executable=s.dbt_executable),
         "reports": ReportsResource(path=str(s.reports_dir)),
         "finance_mail": SmtpResource(
             host=s.smtp_host, port=s.smtp_port, tls=s.smtp_tls, user=s.smtp_user,

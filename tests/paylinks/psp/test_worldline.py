@@ -17,7 +17,7 @@ from lettrage.service.serving import BackgroundServer
 
 # Published in Worldline's/Ingenico's SDK tests (WebhooksHelperTest): key `hello+world`, key id
 # `dummy-key-id`, this pretty-printed payment.paid event with LF line endings.
-VECTOR_BODY = """{
+VECTOR_BODY = b"""{
   "apiVersion": "v1",
   "id": "8ee793f6-4553-4749-85dc-f2ef095c5ab0",
   "created": "2017-02-02T11:24:14.040+0100",
@@ -47,7 +47,7 @@ VECTOR_BODY = """{
       "isAuthorized": true
     }
   }
-}""".encode()
+}"""
 VECTOR_SIGNATURE = "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk="
 
 

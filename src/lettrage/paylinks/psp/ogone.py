@@ -354,15 +354,25 @@ def read_ncresponse(xml_text: str) -> DirectLinkResult:
     )
 
 
+_clients: dict[float, Any] = {}
+
+
+def _shared_client(timeout: float):
+    """One HTTP client per process (building one loads the CA bundle: a third of a second)."""
+    import httpx
+
+    if timeout not in _clients:
+        _clients[timeout] = httpx.Client(timeout=timeout)
+    return _clients[timeout]
+
+
 class DirectLink:
     """Server-to-server calls with the API user: maintenance (capture, release, refund) and
     merchant-initiated alias payments (installments)."""
 
     def __init__(self, account: OgoneAccount, http=None, timeout: float = 30.0):
-        import httpx
-
         self.account = account
-        self.http = http or httpx.Client(timeout=timeout)
+        self.http = http or _shared_client(timeout)
 
     def _post(self, page: str, params: dict[str, str]) -> DirectLinkResult:
         import httpx

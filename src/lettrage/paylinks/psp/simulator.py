@@ -153,6 +153,9 @@ class Simulator:
         from jinja2 import Environment, FileSystemLoader, select_autoescape
 
         self.pages = Environment(loader=FileSystemLoader(PAGES), autoescape=select_autoescape(["html"]))
+        import httpx
+
+        self.http = httpx.Client(timeout=10)  # the merchant's notification URL, reused connection
         self.app = self._build_app()
 
     # --- the hosted page ------------------------------------------------------------------
@@ -318,10 +321,7 @@ class Simulator:
                 time.sleep(self.settings.retry_delay)
             record.attempts += 1
             try:
-                if self.settings.notify_method.upper() == "GET":
-                    response = httpx.get(url, params=params, timeout=10)
-                else:
-                    response = httpx.post(url, data=params, timeout=10)
+                response = self._send(url, params)
                 record.answers.append(response.status_code)
                 if 200 <= response.status_code < 300:
                     record.delivered = True
@@ -331,6 +331,11 @@ class Simulator:
         log.warning("notification for order %s (STATUS %s) not delivered after %s attempts",
                     record.order_id, record.status, record.attempts)
 
+    def _send(self, url: str, params: dict):
+        if self.settings.notify_method.upper() == "GET":
+            return self.http.get(url, params=params)
+        return self.http.post(url, data=params)
+
     def _retry_later(self, url: str, params: dict, record: Delivery, done: int) -> None:
         import httpx
 
@@ -338,8 +343,7 @@ class Simulator:
             time.sleep(self.settings.retry_delay)
             record.attempts += 1
             try:
-                response = httpx.post(url, data=params, timeout=10) if self.settings.notify_method.upper() != "GET" \
-                    else httpx.get(url, params=params, timeout=10)
+                response = self._send(url, params)
                 record.answers.append(response.status_code)
                 if 200 <= response.status_code < 300:
                     record.delivered = True

@@ -134,6 +134,7 @@ class LinkSend(Base):
     channel: Mapped[str] = mapped_column(String(8))  # email | sms
     kind: Mapped[str] = mapped_column(String(16))  # link | response | reminder | hotel_notice
     template: Mapped[str | None] = mapped_column(String(64))
+    merge_values: Mapped[dict | None] = mapped_column(JSON)  # extra values for the template (e.g. a PAYID)
     # What makes a message "the same": a second record with this key is refused by the database.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), index=True)  # recorded | sent | failed | unknown

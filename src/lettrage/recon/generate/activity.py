@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lettrage.recon.generate import guests
-from lettrage.recon.generate.clock import EARLIEST, HOUR, at, business_day, day_end, latest_second
+from lettrage.recon.generate.clock import HOUR, at, business_day, day_end
 from lettrage.recon.generate.group import HotelProfile
 from lettrage.recon.generate.truth import Truth
 
@@ -46,7 +46,7 @@ STATUS_CODES = {"paid": "9", "authorised": "5", "refused": "2", "cancelled": "1"
 
 
 def _digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
-    return np.char.zfill(rng.integers(0, 10 ** width, size=n).astype(str), width).astype(object)
+    return guests.padded(rng.integers(0, 10 ** width, size=n), width)
 
 
 class Activity:
@@ -132,22 +132,24 @@ class Activity:
         rate = np.array([PER_EUR[c] / PER_EUR.get(home, 1.0) * 1.035 for c in currency])
         minor = np.array([1 if c in NO_MINOR_UNITS else 100 for c in currency])
         converted = np.round(amount / 100 * rate * minor).astype(np.int64)
-        return (pd.array(np.where(offered, converted, 0), dtype="Int64").where(offered, pd.NA),
-                np.where(offered, currency, None))
+        amount = pd.array(np.where(offered, converted, 0), dtype="Int64")
+        amount[~offered] = pd.NA
+        return amount, np.where(offered, currency, None)
 
     def add(self, record: str, columns: dict) -> None:
         self.parts[record].append(pd.DataFrame(columns))
 
-    def pms(self, keys, when, role, amount, last4=None, room=None, folio=None, window=None, resv=None,
+    def pms(self, keys, when, role, amount, last4=None, room=None, folio=None, window=1, resv=None,
             conf=None, guest=None, cashier=None, reference=None) -> None:
+        """Postings; `window` is the folio window (None for the deposit ledger)."""
         n = len(keys)
         none = np.full(n, None, dtype=object)
         self.add("pms", {
             "key": keys, "at": np.asarray(when, dtype="datetime64[s]"), "role": role,
             "amount_cents": np.asarray(amount, dtype=np.int64), "card_last4": none if last4 is None else last4,
             "room": none if room is None else room, "folio_no": none if folio is None else folio,
-            "folio_window": pd.array(np.full(n, 1) if window is None else window, dtype="Int64")
-            if window is not False else pd.array(none, dtype="Int64"),
+            "folio_window": pd.array(np.full(n, window if window is not None else pd.NA, dtype=object),
+                                     dtype="Int64"),
             "reservation_id": none if resv is None else resv, "confirmation_no": none if conf is None else conf,
             "guest_name": none if guest is None else guest,
             "cashier": self.cashiers(when) if cashier is None else cashier,
@@ -194,7 +196,7 @@ class Activity:
         tw = when[paid] + self.rng.integers(60, 300, size=len(t)).astype("timedelta64[s]")
         self.pms(self.keys("pms", len(t)), tw, np.full(len(t), "deposit_transfer", dtype=object),
                  t["deposit_due_cents"].to_numpy(), room=t["room"].to_numpy(), resv=t["resv_no"].astype(str).to_numpy(),
-                 conf=t["confirmation_no"].to_numpy(), guest=_guest_names(t), window=False)
+                 conf=t["confirmation_no"].to_numpy(), guest=_guest_names(t))
         pre = ci[ci["rate_code"].isin(["FLEX", "DEP"]).to_numpy() & ~paid & (self.rng.random(len(ci)) < .3)]
         pw = pre["checkin_at"].to_numpy().astype("datetime64[s]") + \
             self.rng.integers(60, 240, size=len(pre)).astype("timedelta64[s]")
@@ -410,7 +412,7 @@ class Activity:
         self.psp(sk, when, orders, payids, "sale", "paid", dep["deposit_due_cents"].to_numpy(), brand, last4)
         posted = self.clamp(when + rng.integers(15 * 60, 4 * HOUR, size=n).astype("timedelta64[s]"), 600)
         self.pms(pk, posted, np.full(n, "psp", dtype=object), dep["deposit_due_cents"].to_numpy(),
-                 resv=dep["resv_no"].astype(str).to_numpy(), conf=orders, guest=_guest_names(dep), window=False,
+                 resv=dep["resv_no"].astype(str).to_numpy(), conf=orders, guest=_guest_names(dep), window=None,
                  reference=orders)
         self.truth.add("pms_psp", "one_to_one", [("pms", pk)], [("psp", sk)])
         payid_of = dict(zip(dep["resv_no"].tolist(), payids.tolist(), strict=True))
@@ -448,7 +450,7 @@ class Activity:
                  back["card_brand"].to_numpy(), back["card_last4"].to_numpy())
         self.pms(pk, self.clamp(when + rng.integers(600, 3 * HOUR, size=k).astype("timedelta64[s]"), 600),
                  np.full(k, "psp", dtype=object), amount, resv=back["resv_no"].astype(str).to_numpy(),
-                 conf=back["confirmation_no"].to_numpy(), guest=_guest_names(back), window=False,
+                 conf=back["confirmation_no"].to_numpy(), guest=_guest_names(back), window=None,
                  reference=back["confirmation_no"].to_numpy())
         self.truth.add("pms_psp", "one_to_one", [("pms", pk)], [("psp", sk)])
 

@@ -59,6 +59,14 @@ _FOREIGN_CARDS = {
 _DEFAULT_FOREIGN = [0, 0, .46, .32, .14, .01, .02, .01, .04]
 
 
+def padded(values: np.ndarray, width: int) -> np.ndarray:
+    """Whole numbers as zero-padded text ('0042'), as an object array."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return np.array([], dtype=object)
+    return np.char.zfill(values.astype(str), width).astype(object)
+
+
 @functools.lru_cache(maxsize=1024)
 def _mailbox(name: str) -> str:
     """ASCII letters of a name, lower case, for e-mail addresses."""
@@ -100,7 +108,7 @@ def draw_guests(rng: np.random.Generator, languages: np.ndarray) -> pd.DataFrame
             sel = idx[plan == k]
             head = np.array(list(starts), dtype=object)[rng.integers(len(starts), size=len(sel))]
             digits = length - 1
-            body = np.char.zfill(rng.integers(0, 10 ** digits, size=len(sel)).astype(str), digits).astype(object)
+            body = padded(rng.integers(0, 10 ** digits, size=len(sel)), digits)
             phone[sel] = np.where(has_phone[sel], "+" + cc + head + body, None)
     return pd.DataFrame({"language": languages, "first_name": first, "last_name": last, "email": email,
                          "phone": phone})
@@ -119,5 +127,5 @@ def draw_cards(rng: np.random.Generator, languages: np.ndarray, french_terminal:
     cobadged = np.array([k.startswith("CB_") for k in kind])
     # Outside France a CB card is read on its Visa/Mastercard network.
     brand = np.where(cobadged & french_terminal, "CB", network).astype(object)
-    last4 = np.char.zfill(rng.integers(0, 10_000, size=n).astype(str), 4).astype(object)
+    last4 = padded(rng.integers(0, 10_000, size=n), 4)
     return pd.DataFrame({"brand": brand, "network": network, "cobadged": cobadged, "last4": last4})

@@ -104,6 +104,11 @@ class Truth:
         `records[kind]` has columns key, record_id, business_date, amount_cents (one row per key)."""
         lookup = {k: v.set_index("key") for k, v in records.items()}
         frame = self.groups.sort_values(["group", "side", "record", "key"], kind="stable")
+        # Records outside the delivered window (a posting made after its last day) leave the truth.
+        known = np.zeros(len(frame), dtype=bool)
+        for record, info in lookup.items():
+            known |= (frame["record"] == record).to_numpy() & frame["key"].isin(info.index).to_numpy()
+        frame = frame[known]
         parts = []
         for record, rows in frame.groupby("record", sort=True):
             info = lookup[record].loc[rows["key"].to_numpy()]
@@ -120,10 +125,13 @@ class Truth:
         matches["match_id"] = [f"{hotel_id}-G{number[g]:05d}" for g in matches["group"]]
         matches["hotel_id"] = hotel_id
         anomalies = []
-        for i, a in enumerate(self.anomalies):
+        for a in self.anomalies:
+            if a["key"] not in lookup[a["record"]].index:
+                continue
             info = lookup[a["record"]].loc[a["key"]]
-            related = ";".join(f"{RECORD_KINDS[r]}:{lookup[r].loc[k, 'record_id']}" for r, k in a["related"])
-            anomalies.append({"anomaly_id": f"{hotel_id}-A{i + 1:04d}", "hotel_id": hotel_id,
+            related = ";".join(f"{RECORD_KINDS[r]}:{lookup[r].loc[k, 'record_id']}" for r, k in a["related"]
+                               if k in lookup[r].index)
+            anomalies.append({"anomaly_id": f"{hotel_id}-A{len(anomalies) + 1:04d}", "hotel_id": hotel_id,
                               "business_date": info["business_date"], "code": a["code"],
                               "record_kind": RECORD_KINDS[a["record"]], "record_id": info["record_id"],
                               "amount_cents": int(info["amount_cents"]), "related": related, "detail": a["detail"]})

@@ -25,10 +25,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lettrage.recon.masking import mask
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REJECT_COLUMNS = ["source_file", "line_no", "reason", "raw"]
 
@@ -63,10 +65,16 @@ class UnreadableFile(Exception):
         super().__init__(f"{where}: {self.problem}")
 
 
+def _no_rejects():
+    import pandas as pd
+
+    return pd.DataFrame(columns=REJECT_COLUMNS)
+
+
 @dataclass
 class ReadResult:
     rows: pd.DataFrame
-    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
+    rejects: pd.DataFrame = field(default_factory=_no_rejects)
     rows_in: int = 0
     format: str = "generic"
     masked_pans: int = 0
@@ -83,9 +91,11 @@ def formats_for(kind: str) -> list[str]:
 
 def detect(path: Path, kind: str, hotel=None, mappings: dict | None = None) -> str:
     """The format of a file, recognised from its first lines (and the hotel's declared PMS)."""
-    from lettrage.recon.readers.decoding import head_text
+    from lettrage.recon.readers.decoding import head_text, read_text
 
     head = head_text(Path(path))
+    if not head.strip():
+        read_text(Path(path))  # raises what is wrong: empty, binary, unreadable
     candidates = formats_for(kind)
     for fmt in candidates:
         if module(fmt).sniff(head, (mappings or {}).get(fmt)):

@@ -262,6 +262,19 @@ def last4(text: str | None) -> str | None:
     return m[1] if m else None
 
 
+_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})-?(\d{2})-?(\d{2})(?!\d)")
+
+
+def date_in_name(name: str) -> dt.date | None:
+    """The date a file's name carries ('opera_2026-01-05.csv', 'remises_20260107.csv'), if any."""
+    for m in _DATE_IN_NAME.finditer(name):
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            continue
+    return None
+
+
 def text(value: str | None) -> str | None:
     """A text field, None when blank."""
     if value is None:

@@ -80,6 +80,8 @@ class FormatMapping:
         """This mapping (a format's default) with a hotel's settings on top."""
         if override is None:
             return self
+        if override.columns:  # the hotel describes its own layout: nothing of the default's is assumed
+            return FormatMapping(**{**vars(override), "constants": {**self.constants, **override.constants}})
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         for f in fields(override):
             mine = getattr(override, f.name)

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pandera.errors
@@ -26,7 +27,7 @@ import pandera.errors
 from lettrage.recon import schemas
 from lettrage.recon.masking import mask, mask_text
 from lettrage.recon.readers import REJECT_COLUMNS, ReadResult
-from lettrage.recon.readers.conventions import RowProblem
+from lettrage.recon.readers.conventions import RowProblem, date_in_name
 
 ID_COLUMN = {"pms_postings": "posting_id", "tpe_transactions": "tpe_txn_id", "remittances": "remittance_line_id",
              "psp_transactions": "psp_txn_id", "reservations": "reservation_id"}
@@ -40,6 +41,7 @@ class Record:
     line_no: int
     raw: str
     fields: dict[str, str | None]
+    raw_masked: bool = False  # the reader masked `raw` itself (fixed-width: field by field)
 
 
 def mask_record(record: Record) -> int:
@@ -49,7 +51,8 @@ def mask_record(record: Record) -> int:
         if isinstance(value, str):
             record.fields[key], n = mask_text(value)
             count += n
-    record.raw = mask(record.raw)
+    if not record.raw_masked:
+        record.raw = mask(record.raw)
     return count
 
 
@@ -60,6 +63,7 @@ def build(path, kind: str, hotel, records: Iterable[Record], convert: Callable[[
     so that two hotels' source keys never collide; the generic format's ids are taken as written."""
     table = schemas.SOURCE_KINDS[kind]
     source_file = mask(str(path))
+    file_date = file_date or date_in_name(Path(path).name) or _modified_date(path, hotel)
     rows, lines, raws, rejects = [], [], [], []
     masked = rows_in = 0
     for record in records:
@@ -96,6 +100,15 @@ def build(path, kind: str, hotel, records: Iterable[Record], convert: Callable[[
         columns=REJECT_COLUMNS)
     reject_frame["line_no"] = reject_frame["line_no"].astype("Int64")
     return ReadResult(rows=frame, rejects=reject_frame, rows_in=rows_in, masked_pans=masked, encoding=encoding)
+
+
+def _modified_date(path, hotel) -> dt.date | None:
+    """The business date a file was delivered on, for rows that carry no date of their own (a
+    reservation export named without its date)."""
+    try:
+        return hotel.business_date(dt.datetime.fromtimestamp(Path(path).stat().st_mtime, dt.UTC))
+    except OSError:
+        return None
 
 
 def apply_trx_codes(frame: pd.DataFrame, trx_codes: pd.DataFrame | None) -> pd.DataFrame:

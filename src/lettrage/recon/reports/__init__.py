@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lettrage.recon.reports.marts import DayReport
 from lettrage.recon.warehouse import connect
 
 GROUP_PAGE = "index.html"
@@ -20,7 +21,7 @@ GROUP_PAGE = "index.html"
 @dataclass
 class ReportSet:
     group_page: Path
-    days: list[tuple[str, dt.date, Path, Path]] = field(default_factory=list)  # hotel, date, html, xlsx
+    days: list[tuple[DayReport, Path, Path]] = field(default_factory=list)  # report, its page, its workbook
 
 
 def day_paths(out_dir: Path, hotel_id: str, day: dt.date) -> tuple[Path, Path]:
@@ -45,7 +46,7 @@ def write_reports(warehouse_path: Path | str, out_dir: Path | str, start: dt.dat
             write_workbook(report, book)
             page.write_text(html.day_page(report, workbook=book.name, group_page=f"../{GROUP_PAGE}"),
                             encoding="utf-8")
-            written.days.append((hotel_id, day, page, book))
+            written.days.append((report, page, book))
         history = marts.ecart_history(conn)
     finally:
         conn.close()

@@ -138,6 +138,67 @@ class Desk:
         return self.page(request, "refused.html", self.user(request), status=exc.status, title=exc.title,
                          message=exc.message)
 
+    # --- the request's messages ------------------------------------------------------------------
+    def link_url(self, request) -> str | None:
+        """The guest's link, while it can still be paid (shown so reception can read it out or copy it)."""
+        from lettrage.paylinks import messages
+        from lettrage.paylinks.status import OPEN
+
+        if request.status not in OPEN or request.expires_at is None or request.expires_at <= dt.datetime.now(dt.UTC):
+            return None
+        return messages.link_url(request, self.settings.public_base_url, self.settings.link_secret)
+
+    def profile(self, hotel_id: str):
+        from lettrage.paylinks.outbox import rules_book
+
+        return rules_book(self.settings).get(hotel_id).profile
+
+    def send_now(self, request_id: int) -> str:
+        """Send a request's link message(s) now, exactly once (the same send the sensor would make);
+        returns one line saying what happened."""
+        from lettrage.paylinks import sending
+        from lettrage.paylinks.outbox import open_outbox
+        from lettrage.paylinks.rules import RulesError
+
+        with store.transaction(self.sessions) as s:
+            req = s.get(store.LinkRequest, request_id)
+            if req.status != "scheduled":
+                return f"Not sent: the request is {req.status}."
+            _, problem = self.preview(s, req)
+            if problem:
+                req.problem = problem
+                req.status = "draft"  # held, as the rules hold theirs, until someone fixes it
+                return f"Held, not sent: {problem}"
+        try:
+            with open_outbox(self.settings, self.sessions) as outbox:
+                with store.transaction(self.sessions) as s:
+                    req = s.get(store.LinkRequest, request_id)
+                    recorded = [sending.record_send(s, req, outbox, kind="link", channel=ch, template=req.template,
+                                                    key=f"link:{req.id}:{ch}") for ch in sending.channels(req.channel)]
+                    s.flush()
+                    ids = [x.id for x in recorded if x is not None]
+                report = sending.deliver(self.sessions, outbox, send_ids=ids)
+        except RulesError as exc:
+            return f"Not sent: {exc}"
+        with self.sessions() as s:
+            status = s.get(store.LinkRequest, request_id).status
+        if report.sent:
+            return f"Sent ({', '.join(sending.channels(req.channel))}); the request is {status}."
+        return f"Not sent yet ({'; '.join(report.problems) or 'will be retried'}); the request is {status}."
+
+    def preview(self, s, request):
+        """(the rendered link message, None) or (None, why it cannot be sent)."""
+        from lettrage.paylinks import messages, templates
+        from lettrage.paylinks.rules import RulesError
+
+        parts = templates.EMAIL_PARTS if request.channel in ("email", "both") else ("sms",)
+        try:
+            composer = messages.Composer(templates.TemplateLibrary.from_store(s), self.settings.public_base_url,
+                                         self.settings.link_secret)
+            return composer.render(request, self.profile(request.hotel_id), request.template, parts), None
+        except (templates.TemplateError, RulesError, ValueError) as exc:
+            return None, str(exc)
+
     @staticmethod
     def audit(s, user: DeskUser, action: str, target: str | None = None, detail: str | None = None) -> None:
         from lettrage.paylinks.requests import audit

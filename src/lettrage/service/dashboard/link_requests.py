@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from lettrage.paylinks import store
 from lettrage.paylinks.status import POSTABLE, STATUSES
@@ -75,12 +77,23 @@ def _parse_new_request(v: dict, user) -> dict:
             parts = 0
         if parts < 2:
             raise ValueError("parts: installments and split bills need 2 parts or more")
-    arrival = None
-    if v.get("arrival_date"):
+    dates = {}
+    for name in ("arrival_date", "departure_date"):
         try:
-            arrival = dt.date.fromisoformat(v["arrival_date"])
+            dates[name] = dt.date.fromisoformat(v[name]) if v.get(name) else None
         except ValueError:
-            raise ValueError("arrival date: use the date picker (YYYY-MM-DD)") from None
+            raise ValueError(f"{name.replace('_', ' ')}: use the date picker (YYYY-MM-DD)") from None
+    if dates["arrival_date"] and dates["departure_date"] and dates["departure_date"] <= dates["arrival_date"]:
+        raise ValueError("departure date: must be after the arrival date")
+    guests = {}
+    for name in ("adults", "children"):
+        try:
+            guests[name] = int(v[name]) if v.get(name) else None
+        except ValueError:
+            raise ValueError(f"{name}: a number of guests") from None
+    arrival_time = v.get("arrival_time") or None
+    if arrival_time and not re.fullmatch(r"\d{2}:\d{2}", arrival_time):
+        raise ValueError("arrival time: HH:MM")
     try:
         days = int(v.get("expires_days") or 7)
     except ValueError:
@@ -93,7 +106,7 @@ def _parse_new_request(v: dict, user) -> dict:
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=days), confirmation_no=v["confirmation_no"],
         reservation_id=v.get("reservation_id") or None, installments=parts,
         guest_first_name=v.get("guest_first_name") or None, guest_last_name=v.get("guest_last_name") or None,
-        email=v.get("email") or None, phone=v.get("phone") or None, arrival_date=arrival,
+        email=v.get("email") or None, phone=v.get("phone") or None, arrival_time=arrival_time, **dates, **guests,
         currency=v.get("currency") or "EUR",
     )
 
@@ -116,7 +129,7 @@ async def create_request(request: Request):
     with store.transaction(desk.sessions) as s:
         req = link_requests.create_manual(s, created_by=user.username, **args)
         request_id = req.id
-    sent = desk.send_now(request_id)
+    sent = await run_in_threadpool(desk.send_now, request_id)
     return desk.redirect(f"/requests/{request_id}", ("ok", f"Request {request_id} created. {sent}"))
 
 

@@ -119,6 +119,8 @@ def history(s, request) -> list[Event]:
     for entry in s.scalars(select(store.AuditEntry).where(store.AuditEntry.target == f"link_request:{request.id}")
                            .order_by(store.AuditEntry.id)):
         events.append(Event(entry.at, entry.action, entry.detail or "", entry.username))
+    if any(e.what == "request created" for e in events):
+        events.pop(0)  # the audit log says it, with who
     return sorted(events, key=lambda e: (e.at or dt.datetime.min.replace(tzinfo=dt.UTC)))
 
 
@@ -148,6 +150,9 @@ def _card(s, request_id: int) -> tuple[str, str]:
                                                 store.PspEvent.applied.is_(True),
                                                 store.PspEvent.mapped_status.in_(("paid", "authorised", "captured")))
                    .order_by(store.PspEvent.id.desc())).first()
-    raw = {str(k).upper(): str(v) for k, v in ((ev.raw or {}) if ev else {}).items()}
+    raw = (ev.raw or {}) if ev else {}
+    params = raw.get("params", raw)  # the service stores {"via": ..., "params": [[name, value], ...]}
+    pairs = params.items() if isinstance(params, dict) else (p for p in params if isinstance(p, list | tuple) and len(p) == 2)
+    raw = {str(k).upper(): str(v) for k, v in pairs}
     digits = "".join(ch for ch in raw.get("CARDNO", "")[-4:] if ch.isdigit())
     return raw.get("BRAND", "").upper(), digits if len(digits) == 4 else ""

@@ -112,6 +112,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=8), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('template', sa.String(length=64), nullable=True),
+    sa.Column('merge_values', sa.JSON(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('recipient', sa.String(length=254), nullable=True),

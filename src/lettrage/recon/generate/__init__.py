@@ -1,0 +1,119 @@
+"""A synthetic hotel group: the source files a group's finance team receives, and the truth.
+
+`generate_group(out_dir, hotels, days, seed, start, formats)` writes the inbox layout
+`out_dir/hotels.csv`, `out_dir/<hotel_id>/<kind>/<file named with its date>` and
+`out_dir/_truth/` (see `truth.py`). It streams hotel by hotel: one hotel's records (built with
+numpy, vectorised over its days) are written and dropped before the next one is drawn, so
+memory stays flat whatever the size of the group. Same seed, same bytes.
+
+Modules: `group` (hotels, codes, cashiers, terminals), `guests` (names, phones, cards),
+`bookings` (the reservation book and its exports), `activity` (the days' payments), `anomalies`,
+`settlement` (acquirer remittances), `canonical` (ids and canonical rows), `truth`, `formats/`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lettrage.recon import schemas
+from lettrage.recon.generate import activity, anomalies, bookings, canonical, settlement
+from lettrage.recon.generate.formats import write_hotel
+from lettrage.recon.generate.group import HotelProfile, hotel_rng, make_hotel
+from lettrage.recon.generate.truth import TruthWriter
+from lettrage.recon.hotels import HOTELS_FILE, write_hotels
+
+FORMATS = ("native", "generic")
+
+
+@dataclass
+class HotelRecords:
+    """One hotel's canonical rows per inbox kind (plus internal columns), and its truth."""
+
+    profile: HotelProfile
+    tables: dict[str, pd.DataFrame]
+    matches: pd.DataFrame
+    anomalies: pd.DataFrame
+
+
+def build_hotel(profile: HotelProfile, seed: int, start: dt.date, days: int, hotels: int) -> HotelRecords:
+    """Draw one hotel's window: reservations, payments, anomalies, remittances, truth."""
+    rng = hotel_rng(seed, profile.index, 1)
+    book = bookings.simulate(profile, rng, start, days)
+    act = activity.simulate(profile, book, rng, start, days)
+    frames = anomalies.inject(act, act.frames(), anomalies.forced_codes(profile.index, hotels))
+    tables = {
+        "pms_postings": canonical.postings(profile, frames["pms"], rng),
+        "tpe_transactions": canonical.tickets(profile, frames["tpe"], rng, start),
+        "psp_transactions": canonical.psp_payments(profile, frames["psp"]),
+    }
+    tables["remittances"] = settlement.remit(profile, tables["tpe_transactions"], act.truth, rng)
+    # Only the window's business dates are delivered (the remittances of its last days come later).
+    first, end = start, start + dt.timedelta(days=days)
+    for name in ("pms_postings", "tpe_transactions", "psp_transactions"):
+        t = tables[name]
+        tables[name] = t[t["business_date"].map(lambda d: first <= d < end)]
+    matches, found = act.truth.resolve(profile.hotel_id, canonical.key_info(tables))
+    by_kind = {
+        "pms_postings": tables["pms_postings"],
+        "tpe_journal": tables["tpe_transactions"],
+        "remittances": tables["remittances"],
+        "psp_journal": tables["psp_transactions"],
+        "reservations": bookings.exports(profile, book, start, days),
+        "trx_codes": profile.codes,
+    }
+    return HotelRecords(profile, by_kind, matches, found)
+
+
+def canonical_rows(records: HotelRecords) -> dict[str, pd.DataFrame]:
+    """The rows a reader should produce from this hotel's files, per canonical table."""
+    out = {}
+    for kind, rows in records.tables.items():
+        table = schemas.SOURCE_KINDS[kind]
+        out[table] = canonical.only_canonical(table, rows).reset_index(drop=True)
+    return out
+
+
+def generate_group(out_dir: Path, hotels: int, days: int, seed: int, start: dt.date, formats: str = "native",
+                   progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write a synthetic group of `hotels` hotels over `days` business dates from `start`.
+
+    Returns figures: files, bytes, rows per canonical table, anomalies per code, seconds and the
+    process's peak resident memory (MiB)."""
+    if formats not in FORMATS:
+        raise ValueError(f"formats must be one of {', '.join(FORMATS)}, not {formats!r}")
+    if hotels < 1 or days < 1:
+        raise ValueError("hotels and days must be at least 1")
+    began = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_hotels([make_hotel(seed, i).hotel for i in range(hotels)], out_dir / HOTELS_FILE)
+    truth = TruthWriter(out_dir)
+    rows: Counter = Counter()
+    found: Counter = Counter()
+    files, size = 1 + len(truth.files), 0
+    for i in range(hotels):
+        records = build_hotel(make_hotel(seed, i), seed, start, days, hotels)
+        written = write_hotel(out_dir, records.profile, records.tables, generic_only=formats == "generic")
+        truth.append(records.matches, records.anomalies)
+        files += len(written)
+        size += sum(p.stat().st_size for p in written)
+        for kind, frame in records.tables.items():
+            rows[schemas.SOURCE_KINDS[kind]] += len(frame)
+        found.update(records.anomalies["code"].tolist())
+        if progress:
+            progress(i + 1, hotels)
+    size += sum(p.stat().st_size for p in truth.files) + (out_dir / HOTELS_FILE).stat().st_size
+    return {
+        "hotels": hotels, "days": days, "files": files, "bytes": size, "rows": dict(rows),
+        "anomalies": {code: found[code] for code in schemas.EXCEPTION_CODES if found[code]},
+        "seconds": round(time.perf_counter() - began, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }

@@ -1,0 +1,43 @@
+"""Card brands as matching sees them: families for the daily summary, compatibility for the
+"Control Code PMS" check.
+
+A CB (Cartes Bancaires) card is co-badged with Visa or Mastercard: the terminal may print CB
+while the cashier posts it on the Visa code. So CB is compatible with VISA, MASTERCARD and
+MAESTRO, and MAESTRO with MASTERCARD; VISA against MASTERCARD is a real mismatch. The daily
+summary groups the co-badged brands into one family, as the finance screen does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Brand codes used inside the engine (0 = unknown).
+BRANDS = ["", "VISA", "MASTERCARD", "CB", "AMEX", "JCB", "DINERS", "UNIONPAY", "MAESTRO", "OTHER"]
+BRAND_CODE = {b: i for i, b in enumerate(BRANDS)}
+
+# Summary families: the seed's CB / AMEX / JCB / other columns, named as the marts' card schemes.
+FAMILIES = ["OTHER", "CB_VISA_MC", "AMEX", "JCB"]
+_FAMILY_OF_BRAND = {"": 0, "VISA": 1, "MASTERCARD": 1, "CB": 1, "MAESTRO": 1, "AMEX": 2, "JCB": 3, "DINERS": 0,
+                    "UNIONPAY": 0, "OTHER": 0}
+FAMILY_OF = np.array([_FAMILY_OF_BRAND[b] for b in BRANDS], dtype=np.int8)
+
+_COMPATIBLE = {("CB", "VISA"), ("CB", "MASTERCARD"), ("CB", "MAESTRO"), ("MASTERCARD", "MAESTRO")}
+COMPATIBLE = np.zeros((len(BRANDS), len(BRANDS)), dtype=bool)
+for _i, _a in enumerate(BRANDS):
+    for _j, _b in enumerate(BRANDS):
+        COMPATIBLE[_i, _j] = _a == "" or _b == "" or _a == _b or (_a, _b) in _COMPATIBLE or (_b, _a) in _COMPATIBLE
+
+
+def brand_sql(column: str) -> str:
+    """SQL turning a brand column into its engine code (unknown brands and NULL -> 0)."""
+    whens = " ".join(f"WHEN '{b}' THEN {i}" for i, b in enumerate(BRANDS) if b)
+    return f"(CASE upper({column}) {whens} ELSE 0 END)::TINYINT"
+
+
+def compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Element-wise: are these brand codes the same card scheme (co-badging and unknowns allowed)?"""
+    return COMPATIBLE[a, b]
+
+
+def family_name(code: int) -> str:
+    return FAMILIES[code]

@@ -1,0 +1,181 @@
+"""The records each leg matches, read from the canonical tables into compact arrays.
+
+Only the money a leg is about is read (its scope): PMS card postings on terminal and distance
+codes, or on the PSP code; terminal sales, refunds and completions (pre-authorisations are not
+money, and a ticket voided by a cancellation is neither); paid and refunded PSP operations;
+remittance sale and refund lines. Amounts are signed cents (refunds negative whatever the source
+did), times are seconds since the epoch (UTC), brands are codes (`brands.BRANDS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from lettrage.recon.matching.brands import brand_sql
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass
+class Side:
+    """One side of a leg: `n` records as parallel arrays (index = position)."""
+
+    kind: str  # record kind as the ledger names it: pms_posting, tpe_transaction, ...
+    ids: pa.Array
+    hotel: np.ndarray  # int32 hotel code
+    ts: np.ndarray  # int64 epoch seconds
+    amount: np.ndarray  # int64 signed cents
+    last4: np.ndarray  # int16, -1 unknown
+    brand: np.ndarray  # int8 brand code, 0 unknown
+    bdate: np.ndarray  # int32 days since 1970-01-01
+    extra: dict[str, pa.Array] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.amount)
+
+    def subset(self, mask: np.ndarray) -> Side:
+        idx = np.flatnonzero(mask)
+        take = pa.array(idx)
+        return Side(self.kind, self.ids.take(take), self.hotel[idx], self.ts[idx], self.amount[idx],
+                    self.last4[idx], self.brand[idx], self.bdate[idx],
+                    {k: v.take(take) for k, v in self.extra.items()})
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows a run reads: business dates [start, end) (None = all) and some hotels (None = all)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    hotel_ids: tuple[str, ...] | None = None
+
+    def where(self, date_col: str = "business_date", alias: str = "") -> tuple[str, list]:
+        a = f"{alias}." if alias else ""
+        parts, params = ["TRUE"], []
+        if self.start is not None:
+            parts.append(f"{a}{date_col} >= ?")
+            params.append(self.start)
+        if self.end is not None:
+            parts.append(f"{a}{date_col} < ?")
+            params.append(self.end)
+        if self.hotel_ids is not None:
+            parts.append(f"{a}hotel_id IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(self.hotel_ids))
+        return " AND ".join(parts), params
+
+
+def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
+    def col(name, dtype, fill):
+        c = table.column(name)
+        if c.null_count:
+            c = c.fill_null(fill)
+        return np.ascontiguousarray(c.to_numpy(), dtype=dtype)
+
+    return Side(
+        kind=kind,
+        ids=table.column("id").combine_chunks(),
+        hotel=col("hotel", np.int32, 0),
+        ts=col("ts", np.int64, 0),
+        amount=col("amount", np.int64, 0),
+        last4=col("last4", np.int16, -1),
+        brand=col("brand", np.int8, 0),
+        bdate=col("bdate", np.int32, 0),
+        extra={name: table.column(name).combine_chunks() for name in extra},
+    )
+
+
+def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[str]) -> list[str]:
+    """The hotels a run covers (sorted), registered as the `_hotel_codes` table (hotel_id, h)."""
+    where, params = window.where()
+    union = " UNION ".join(f"SELECT DISTINCT hotel_id FROM {t} WHERE {where}" for t in tables)
+    names = sorted(r[0] for r in conn.execute(union, params * len(tables)).fetchall())
+    conn.register("_hotel_codes", pa.table({"hotel_id": pa.array(names, pa.string()),
+                                            "h": pa.array(np.arange(len(names), dtype=np.int32))}))
+    return names
+
+
+def _fetch(conn, sql: str, params: list) -> pa.Table:
+    return conn.sql(sql, params=params).to_arrow_table()
+
+
+def _common(ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
+    return (f"h.h AS hotel, epoch({ts})::BIGINT AS ts, {amount} AS amount, "
+            f"coalesce(TRY_CAST({last4} AS SMALLINT), -1)::SMALLINT AS last4, {brand_sql(brand)} AS brand, "
+            f"(business_date - DATE '1970-01-01')::INTEGER AS bdate")
+
+
+# A posting on a card code: terminal or distance (MOTO keyed on the terminal); a posting with no
+# channel but a card on it is treated as a terminal payment.
+PMS_TPE_SCOPE = ("(channel IN ('terminal', 'distance') OR (channel IS NULL AND "
+                 "(card_last4 IS NOT NULL OR card_brand IS NOT NULL)))")
+PMS_PSP_SCOPE = "channel = 'psp'"
+
+
+def load_postings(conn, window: Window, scope: str) -> Side:
+    where, params = window.where(alias="p")
+    sql = (f"SELECT p.posting_id AS id, {_common('p.posted_at', 'p.amount_cents::BIGINT')}, "
+           f"coalesce(p.reference, p.confirmation_no) AS ref, p.confirmation_no AS ref2 "
+           f"FROM pms_postings p JOIN _hotel_codes h USING (hotel_id) "
+           f"WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
+    return _to_side("pms_posting", _fetch(conn, sql, params), ("ref", "ref2"))
+
+
+def load_tickets(conn, window: Window, void_window_s: int) -> tuple[Side, int]:
+    """Terminal money: sales, completions, refunds, and cancellations that void nothing.
+
+    A cancellation and the sale it voids (same terminal, card and amount, shortly before) are
+    left out together: no money moved. Returns the side and the number of voided pairs."""
+    where, params = window.where(alias="t")
+    signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
+    conn.execute(f"""
+    CREATE OR REPLACE TEMP TABLE _voided AS
+    WITH c AS (SELECT * FROM tpe_transactions t WHERE {where} AND txn_type = 'cancel'),
+    pairs AS (
+        SELECT c.tpe_txn_id AS cancel_id, s.tpe_txn_id AS sale_id,
+               row_number() OVER (PARTITION BY c.tpe_txn_id
+                                  ORDER BY epoch(c.txn_at) - epoch(s.txn_at), s.tpe_txn_id) AS k
+        FROM c JOIN tpe_transactions s
+          ON s.hotel_id = c.hotel_id AND s.terminal_id IS NOT DISTINCT FROM c.terminal_id
+         AND s.card_last4 IS NOT DISTINCT FROM c.card_last4 AND s.amount_cents = abs(c.amount_cents)
+         AND s.txn_type IN ('sale', 'completion')
+         AND epoch(s.txn_at) BETWEEN epoch(c.txn_at) - {int(void_window_s)} AND epoch(c.txn_at))
+    SELECT cancel_id AS id FROM pairs WHERE k = 1 UNION SELECT sale_id FROM pairs WHERE k = 1""", params)
+    voided = conn.execute("SELECT count(*) FROM _voided").fetchone()[0] // 2
+    sql = (f"SELECT t.tpe_txn_id AS id, {_common('t.txn_at', signed)}, t.remise_ref AS ref, "
+           f"t.terminal_id AS terminal FROM tpe_transactions t JOIN _hotel_codes h USING (hotel_id) "
+           f"WHERE {where} AND t.amount_cents IS NOT NULL "
+           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel') "
+           f"AND t.tpe_txn_id NOT IN (SELECT id FROM _voided)")
+    return _to_side("tpe_transaction", _fetch(conn, sql, params), ("ref", "terminal")), int(voided)
+
+
+def load_psp(conn, window: Window) -> Side:
+    where, params = window.where(alias="s")
+    signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
+    sql = (f"SELECT s.psp_txn_id AS id, {_common('s.event_at', signed)}, s.order_id AS ref "
+           f"FROM psp_transactions s JOIN _hotel_codes h USING (hotel_id) "
+           f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
+           f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
+    return _to_side("psp_transaction", _fetch(conn, sql, params), ("ref",))
+
+
+def load_remittances(conn, window: Window) -> Side:
+    where, params = window.where(alias="m")
+    gross = "coalesce(m.gross_cents, m.net_cents + coalesce(m.fee_cents, 0))"
+    signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
+    ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
+    sql = (f"SELECT m.remittance_line_id AS id, {_common(ts, signed)}, m.remise_ref AS ref, "
+           f"m.terminal_id AS terminal FROM remittances m JOIN _hotel_codes h USING (hotel_id) "
+           f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
+    return _to_side("remittance_line", _fetch(conn, sql, params), ("ref", "terminal"))
+
+
+def table_exists(conn, name: str) -> bool:
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])

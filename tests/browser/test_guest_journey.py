@@ -1,0 +1,225 @@
+"""The guest journey in a real browser, over real servers: the dashboard and the service (uvicorn),
+the PSP simulator (uvicorn), an SMTP server (aiosmtpd), the ops store (SQLite).
+
+Reception creates a request -> the link e-mail arrives -> the guest opens it, pays on the
+simulator's card page through 3-D Secure -> the response e-mail arrives -> finance sees it paid
+and marks it POSTED. Then the refused, abandoned, expired, altered and split-bill cases.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from lettrage.paylinks import store
+from tests.browser.conftest import LiveServer, SmtpSink, free_port, message_html, message_text, screenshot, wait_until
+from tests.service.dashboard_fixtures import PASSWORD, seed_users
+
+LINK = re.compile(r"https?://127\.0\.0\.1:\d+/l/[A-Za-z0-9_\-]+")
+CHALLENGE_CARD, REFUSED_CARD, ACCEPTED_CARD = "4000000000003220", "4000000000000002", "4111111111111111"
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """The service with its dashboard, the PSP simulator and an SMTP sink, for the whole module."""
+    from lettrage.config import load_settings
+    from lettrage.paylinks.psp.simulator import Simulator, SimulatorSettings
+    from lettrage.paylinks.rules import install_example, rules_path
+    from lettrage.service.app import create_app
+
+    var = tmp_path_factory.mktemp("journey") / "var"
+    service_port, psp_port = free_port(), free_port()
+    with pytest.MonkeyPatch.context() as env, SmtpSink() as smtp:
+        for name, value in {
+            "LETTRAGE_VAR_DIR": str(var), "DAGSTER_HOME": str(var / "dagster_home"),
+            "LETTRAGE_PUBLIC_BASE_URL": f"http://127.0.0.1:{service_port}",
+            "LETTRAGE_OGONE_URL": f"http://127.0.0.1:{psp_port}/ncol/test",
+            "LETTRAGE_SMTP_HOST": smtp.host, "LETTRAGE_SMTP_PORT": str(smtp.port), "LETTRAGE_SMTP_TLS": "none",
+        }.items():
+            env.setenv(name, value)
+        settings = load_settings()
+        install_example(rules_path(settings.link_rules_dir, "H1"), "Hôtel Lutèce", "hotel-lutece.example")
+        simulator = Simulator(SimulatorSettings.from_settings(settings, retry_delay=0.3))
+        app = create_app(settings)
+        seed_users(app.state.sessions)
+        with LiveServer(simulator.app, psp_port), LiveServer(app, service_port) as service:
+            yield type("Desk", (), {"url": service.url + "/dashboard", "smtp": smtp, "app": app,
+                                    "settings": settings, "simulator": simulator})
+        store.dispose_all()
+
+
+def log_in(page, desk, username: str) -> None:
+    page.goto(desk.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=who]")
+
+
+def create_request(page, desk, last_name: str, amount: str, kind: str = "sale", parts: str = "",
+                   email: str | None = None) -> int:
+    """Reception fills the new-request form; returns the request's number."""
+    page.goto(desk.url + "/requests/new")
+    email = email or f"{last_name.lower()}@guest.example"
+    for name, value in {"confirmation_no": f"C{last_name.upper()[:6]}", "guest_first_name": "Claire",
+                        "guest_last_name": last_name, "email": email, "arrival_date": "2026-06-12",
+                        "departure_date": "2026-06-15", "adults": "2", "children": "0", "amount": amount,
+                        "parts": parts}.items():
+        page.fill(f"[name={name}]", value)
+    page.select_option("[name=kind]", kind)
+    page.select_option("[name=channel]", "email")
+    page.select_option("[name=language]", "fr")
+    page.click("#new-request button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/requests/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def link_mail(desk, address: str):
+    return desk.smtp.wait_for(lambda m: address in str(m["To"]) and LINK.search(message_text(m)),
+                              what=f"the link e-mail to {address}")
+
+
+def status(desk, request_id: int) -> str:
+    with desk.app.state.sessions() as s:
+        return s.get(store.LinkRequest, request_id).status
+
+
+def show_email(page, msg) -> None:
+    """Render a received e-mail as a mail client would: its HTML, the inline logo resolved by CID."""
+    html = message_html(msg)
+    for part in msg.walk():
+        cid = (part.get("Content-ID") or "").strip("<>")
+        if cid and part.get_content_maintype() == "image":
+            data = base64.b64encode(part.get_payload(decode=True)).decode()
+            html = html.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")
+    page.set_content(html)
+
+
+def test_guest_pays_with_3ds_and_finance_marks_it_posted(browser, desk):
+    reception = browser.new_context(viewport={"width": 1280, "height": 860})
+    rita = reception.new_page()
+    log_in(rita, desk, "rita")
+    rid = create_request(rita, desk, "Martin", "240.00")
+    assert "Sent (email)" in rita.inner_text(".flash"), rita.inner_text(".flash")
+    assert rita.inner_text("[data-testid=status]") == "sent"
+
+    mail = link_mail(desk, "martin@guest.example")
+    assert "240,00" in message_text(mail) and "CMARTIN" in mail["Subject"]
+    link = LINK.search(message_text(mail))[0]
+    guest = browser.new_context(viewport={"width": 900, "height": 900})
+    inbox = guest.new_page()
+    show_email(inbox, mail)
+    assert inbox.locator("img").first.evaluate("i => i.naturalWidth") > 0  # the logo, inline
+    screenshot(inbox, "guest-email", doc=True)
+
+    pay = guest.new_page()
+    pay.goto(link)
+    pay.wait_for_selector("#card-form")  # the simulator's hosted page, reached by the signed form
+    assert "240" in pay.inner_text("#amount")
+    pay.fill("#cardno", CHALLENGE_CARD)
+    pay.click("#pay")
+    pay.wait_for_selector("#challenge-form")
+    pay.click("#authenticate")
+    pay.wait_for_selector("text=Merci, votre paiement est confirmé")
+    assert pay.url.startswith(desk.url.removesuffix("/dashboard"))
+    screenshot(pay, "guest-paid")
+
+    response = desk.smtp.wait_for(lambda m: "martin@guest.example" in str(m["To"]) and
+                                  m["Subject"].startswith("Paiement reçu"), what="the payment confirmation")
+    assert "CMARTIN" in response["Subject"]
+    wait_until(lambda: status(desk, rid) == "paid", what="the request to be paid")
+
+    finance = browser.new_context(viewport={"width": 1280, "height": 860})
+    fanny = finance.new_page()
+    log_in(fanny, desk, "fanny")
+    row = fanny.locator(f"tr[data-request='{rid}']")
+    assert row.locator("[data-testid=status]").inner_text() == "paid"
+    screenshot(fanny, "dashboard-requests", doc=True)
+    row.locator("input[name=request_id]").check()
+    fanny.click("text=Mark selected POSTED")
+    fanny.wait_for_selector("text=1 request(s) marked POSTED.")
+    assert row.locator("[data-testid=status]").inner_text() == "posted"
+    fanny.click(f"tr[data-request='{rid}'] a")
+    history = fanny.inner_text("#history")
+    for seen in ("link email", "PSP notification", "response email", "marked POSTED"):
+        assert seen in history, (seen, history)
+    assert "fanny" in history
+    screenshot(fanny, "dashboard-request", doc=True)
+    assert status(desk, rid) == "posted"
+    for context in (reception, guest, finance):
+        context.close()
+
+
+def test_refused_then_abandoned_payment(browser, desk, page):
+    log_in(page, desk, "rita")
+    rid = create_request(page, desk, "Bernard", "80.00")
+    link = LINK.search(message_text(link_mail(desk, "bernard@guest.example")))[0]
+    guest = browser.new_context()
+    pay = guest.new_page()
+    pay.goto(link)
+    pay.fill("#cardno", REFUSED_CARD)
+    pay.click("#pay")
+    pay.wait_for_selector("text=Votre paiement a été refusé")
+    wait_until(lambda: status(desk, rid) == "refused", what="the request to be refused")
+    desk.smtp.wait_for(lambda m: "bernard@guest.example" in str(m["To"]) and "refus" in m["Subject"].lower(),
+                       what="the refusal e-mail")
+
+    pay.goto(link)  # the guest tries again, then gives up on the card page
+    pay.click("#cancel")
+    pay.wait_for_selector("text=Votre paiement a été annulé")
+    wait_until(lambda: status(desk, rid) == "cancelled", what="the request to be cancelled")
+    guest.close()
+
+
+def test_expired_and_altered_links_show_a_clear_page_and_nothing_else(browser, desk, page):
+    from lettrage.paylinks import tokens
+
+    log_in(page, desk, "rita")
+    rid = create_request(page, desk, "Petit", "50.00")
+    link = LINK.search(message_text(link_mail(desk, "petit@guest.example")))[0]
+    with desk.app.state.sessions() as s:
+        key = s.get(store.LinkRequest, rid).link_key
+    base = desk.url.removesuffix("/dashboard")
+    expired = tokens.link_url(base, key, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), desk.settings.link_secret)
+    guest = browser.new_context().new_page()
+    guest.goto(expired)
+    assert "Ce lien de paiement a expiré" in guest.content() or "This payment link has expired" in guest.content()
+    token = link.rsplit("/", 1)[1]
+    altered = link[: -len(token)] + token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    guest.goto(altered)
+    text = guest.inner_text("body")
+    assert "not valid" in text or "n’est pas valide" in text
+    assert "Petit" not in text and "CPETIT" not in text and "50" not in text
+    assert status(desk, rid) == "sent"
+    guest.context.close()
+
+
+def test_split_bill_paid_by_two_payers_in_two_browsers(browser, desk, page):
+    log_in(page, desk, "rita")
+    rid = create_request(page, desk, "Garcia", "300.00", kind="split", parts="2")
+    link = LINK.search(message_text(link_mail(desk, "garcia@guest.example")))[0]
+    payers = [browser.new_context(), browser.new_context()]
+    pages = [c.new_page() for c in payers]
+    for p in pages:  # both open the page before either pays
+        p.goto(link)
+        p.wait_for_selector("#split-form")
+    for i, p in enumerate(pages):
+        p.fill("#payer", f"Payer {i + 1}")
+        p.fill("#amount", "150.00")
+        p.click("#pay-share")
+        p.wait_for_selector("#card-form")
+        p.fill("#cardno", ACCEPTED_CARD)
+        p.click("#pay")
+        p.wait_for_selector("text=Merci, votre paiement est confirmé")
+    wait_until(lambda: status(desk, rid) == "paid", what="the split bill to be paid in full")
+    with desk.app.state.sessions() as s:
+        parts = s.scalars(select(store.Payment).where(store.Payment.request_id == rid)).all()
+        assert sorted((p.amount_cents, p.status) for p in parts) == [(15_000, "paid"), (15_000, "paid")]
+    pages[0].goto(link)  # the link now says the bill is settled
+    assert "300,00" in pages[0].inner_text("body") or "300.00" in pages[0].inner_text("body")
+    for c in payers:
+        c.close()
