@@ -10,6 +10,7 @@ import sys
 
 # Subcommand modules, in the order `lettrage --help` lists them.
 COMMANDS = [
+    "match",
     "demo",
     "generate",
     "read",

@@ -202,3 +202,30 @@ def write(path, corrected_day: dt.date | None = None, only_day: dt.date | None =
             part = frame[(frame["business_date"] >= start) & (frame["business_date"] < end)]
             replace_window(conn, table, part, start, end)
     return tables
+
+
+def reconcile(warehouse, reports_dir, first: dt.date, last: dt.date, instance=None):
+    """Build the marts and reports of [first, last] in one Dagster run, as a backfill does."""
+    import dataclasses
+
+    import dagster as dg
+
+    from lettrage.assets.marts import finance_marts
+    from lettrage.assets.reports import finance_reports
+    from lettrage.config import load_settings
+    from lettrage.resources import build_resources
+
+    settings = dataclasses.replace(load_settings(), var_dir=reports_dir.parent, warehouse_path=warehouse,
+                                   reports_dir=reports_dir)
+    resources = build_resources(settings)
+    return dg.materialize(
+        [finance_marts, finance_reports],
+        resources={k: resources[k] for k in ("dbt", "warehouse", "reports")},
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": first.isoformat(),
+              "dagster/asset_partition_range_end": last.isoformat()},
+        raise_on_error=False,
+    )
+
+
+LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)

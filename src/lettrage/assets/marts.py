@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
 from lettrage.config import load_settings
 from lettrage.pipelines.partitions import business_date, run_hotels, run_window
+from lettrage.resources.finance import FinanceDbtResource
 from lettrage.resources.warehouse import WarehouseResource
 
 GROUP = "marts"
@@ -55,7 +56,7 @@ def prepare_manifest(project: DbtProject) -> Path:
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest_is_stale(project):
-            DbtCliResource(project_dir=project, dbt_executable=_settings.dbt_executable).cli(
+            FinanceDbtResource(project_dir=project, dbt_executable=_settings.dbt_executable).cli(
                 ["parse", "--quiet"], target_path=project.target_path).wait()
     return project.manifest_path
 
@@ -114,12 +115,12 @@ def _with_figures(context, events: list, warehouse: WarehouseResource, start, en
     dagster_dbt_translator=FinanceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     pool="duckdb",
 )
-def finance_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def finance_marts(context: dg.AssetExecutionContext, dbt: FinanceDbtResource, warehouse: WarehouseResource):
     """Build the finance marts of the run's business dates (and hotels) with `dbt build`."""
     start, end = run_window(context)
     hotels = run_hotels(context)
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(start, end, hotels, warehouse.path))],
-                         context=context, raise_on_error=False)
+                         context=context, raise_on_error=False, target_path=dbt.run_target_path(context.run_id))
     events = list(invocation.stream())
     yield from _with_figures(context, events, warehouse, start, end, hotels)
     if not invocation.is_successful():

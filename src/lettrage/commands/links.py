@@ -134,7 +134,9 @@ def _preview(args, settings, sessions) -> int:
                 if args.eml:
                     from pathlib import Path
 
-                    Path(args.eml).write_bytes(bytes(msg))
+                    from lettrage.paylinks.notify.smtp import wire_bytes
+
+                    Path(args.eml).write_bytes(wire_bytes(msg))
                     print(f"(the whole e-mail is in {args.eml})")
             if "sms" in wanted:
                 print(f"SMS to {request.phone or '(no mobile number)'}:")

@@ -8,7 +8,9 @@ template library (with the dashboard's edits) and every hotel's rules.
 
 from __future__ import annotations
 
+import csv
 from contextlib import ExitStack, contextmanager
+from types import SimpleNamespace
 
 from lettrage.config import Settings
 from lettrage.paylinks.messages import Composer
@@ -41,10 +43,14 @@ def sms_sender(settings: Settings):
 
 
 def rules_book(settings: Settings) -> RulesBook:
-    from lettrage.recon.hotels import HOTELS_FILE, load_hotels
-
-    hotels_file = settings.inbox_dir / HOTELS_FILE
-    hotels = load_hotels(hotels_file) if hotels_file.exists() else {}
+    """Every hotel's rules, with its name and time zone from hotels.csv (read here with the csv
+    module: recon.hotels would pull pandas into every command that sends a message)."""
+    hotels = {}
+    hotels_file = settings.inbox_dir / "hotels.csv"
+    if hotels_file.exists():
+        with hotels_file.open(newline="", encoding="utf-8-sig") as fh:
+            hotels = {row["hotel_id"]: SimpleNamespace(name=row.get("name"), timezone=row.get("timezone"))
+                      for row in csv.DictReader(fh) if row.get("hotel_id")}
     return RulesBook(settings.link_rules_dir or settings.inbox_dir, hotels, settings.group_timezone)
 
 

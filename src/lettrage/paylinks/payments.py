@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -139,10 +140,19 @@ def record_event(sessions, provider: str, raw: dict, signature_ok: bool, note: N
 
 
 def _raw_order_id(raw: dict) -> str | None:
+    """The order a refused message claims to be about (not trusted; for a person to search)."""
     params = raw.get("params") or []
     pairs = params.items() if isinstance(params, dict) else params
     value = next((str(v) for k, v in pairs if str(k).upper() == "ORDERID"), None)
-    return value[:40] if value else None
+    if value is None and raw.get("body"):
+        try:
+            body = json.loads(raw["body"])
+            obj = body.get("payment") or body.get("refund") or {}
+            out = obj.get("paymentOutput") or obj.get("refundOutput") or {}
+            value = (out.get("references") or {}).get("merchantReference")
+        except (ValueError, AttributeError):
+            value = None
+    return str(value)[:40] if value else None
 
 
 # --- step 2: apply -----------------------------------------------------------------------------

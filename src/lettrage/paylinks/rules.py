@@ -30,7 +30,14 @@ MODES = ("automatic", "step_by_step")
 AMOUNT_BASES = ("total", "balance", "deposit", "percent")
 SEND_BASES = ("now", "arrival", "cancellation_deadline")
 NO_REQUEST_STATUSES = {"cancelled", "no_show", "checked_out"}
-# Values a condition may test besides the reservation's own columns.
+# What a condition may test: the reservations table's columns (DOMAIN.md; a test keeps this list
+# equal to recon.schemas, which is too heavy to import here) and values derived from them.
+RESERVATION_COLUMNS = (
+    "hotel_id", "source_file", "ingested_at", "reservation_id", "confirmation_no", "status", "created_at",
+    "business_date", "arrival_date", "arrival_time", "departure_date", "adults", "children", "guest_first_name",
+    "guest_last_name", "email", "phone", "language", "room_type", "rate_code", "total_cents", "deposit_due_cents",
+    "deposit_paid_cents", "currency", "guarantee_code", "payment_method", "cancellation_deadline", "non_refundable",
+)
 DERIVED = ("balance_cents", "deposit_outstanding_cents", "days_to_arrival", "guests")
 
 
@@ -232,9 +239,7 @@ def _rule(raw, path: Path, index: int) -> Rule:
     when = raw.get("when") or {}
     if not isinstance(when, dict):
         raise RulesError(path, line, f"{where}: 'when' must be a mapping of conditions")
-    from lettrage.recon import schemas
-
-    known = set(schemas.columns("reservations")) | set(DERIVED)
+    known = set(RESERVATION_COLUMNS) | set(DERIVED)
     for key, cond in when.items():
         if key not in known:
             raise RulesError(path, getattr(when, "line", line),
@@ -370,14 +375,10 @@ def install_example(path: Path, hotel_name: str, domain: str) -> Path:
 
 
 def _blank(value) -> bool:
-    if value is None:
+    """None, NaN, pandas' NA and NaT (as a DataFrame from the warehouse has them)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return True
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return isinstance(value, float) and value != value
 
 
 def _clean(value):

@@ -49,6 +49,8 @@ from lettrage.paylinks.templates import TemplateError
 FAULT_ENV = "LETTRAGE_FAULT"  # tests: "after_record" or "after_handover" ends the process there
 SEND_KINDS = ("link", "reminder", "response", "hotel_notice")
 REMINDABLE = {"sent", "opened", "refused"}
+# A link message still goes out once another channel's did (the request is then "sent" already).
+LINK_SENDABLE = {"scheduled", "sent", "opened", "pending", "refused"}
 _CHUNK = 500
 
 
@@ -210,7 +212,7 @@ def _settle(session: Session, request: LinkRequest, now: dt.datetime) -> None:
 
 
 def _still_wanted(send: LinkSend, request: LinkRequest) -> str | None:
-    if send.kind == "link" and request.status != "scheduled":
+    if send.kind == "link" and request.status not in LINK_SENDABLE:
         return f"not sent: the request is {request.status}"
     if send.kind == "reminder" and request.status not in REMINDABLE:
         return f"not sent: the request is {request.status}"
@@ -284,7 +286,7 @@ def _apply_failure(session: Session, send: LinkSend, exc: DeliveryError, policy:
         return
     if exc.outcome == "transient" and send.attempts < policy.max_attempts:
         delay = min(policy.backoff_seconds * 2 ** (send.attempts - 1), 6 * 3600)
-        send.next_attempt_at = now + dt.timedelta(seconds=delay)
+        send.next_attempt_at = (send.last_attempt_at or now) + dt.timedelta(seconds=delay)
         report.retrying += 1
         report.by_channel[(send.channel, "retrying")] += 1
         return

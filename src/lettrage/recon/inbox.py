@@ -34,7 +34,7 @@ from lettrage.recon.masking import mask
 from lettrage.recon.readers import UnreadableFile, read_file
 from lettrage.recon.readers.conventions import date_in_name
 from lettrage.recon.readers.hotel_config import hotel_mappings
-from lettrage.recon.readers.records import ID_COLUMN
+from lettrage.recon.readers.records import ID_COLUMN, validate
 
 # How far around a window a file's own date may lie and still hold rows of it
 # (remittances arrive days after the sale; an export may run just after midnight).
@@ -219,7 +219,8 @@ def load(
             continue
         codes = trx_codes[trx_codes["hotel_id"] == f.hotel_id] if trx_codes is not None else None
         try:
-            result = read_file(f.path, kind, hotels[f.hotel_id], trx_codes=codes, mappings=mappings[f.hotel_id])
+            result = read_file(f.path, kind, hotels[f.hotel_id], trx_codes=codes, mappings=mappings[f.hotel_id],
+                               validate=False)
         except UnreadableFile as exc:
             reason = str(exc)
             unreadable.append((f, reason))
@@ -228,31 +229,67 @@ def load(
                 moved = quarantine(f, reason, quarantine_dir, decision["sha256"])
                 entry.update(status="quarantined", path=mask(str(moved)))
             continue
-        rows = result.rows
-        rows["ingested_at"] = stamp
-        rows["_order"] = order
-        rows["_line"] = range(len(rows))
-        frames.append(rows)
-        entry.update(format=result.format, encoding=result.encoding, rows_in=result.rows_in, rows_out=len(rows),
-                     rejected=len(result.rejects), masked_pans=result.masked_pans)
+        if len(result.rows):
+            result.rows["_order"] = order
+            frames.append(result.rows)
+        entry.update(format=result.format, encoding=result.encoding, rows_in=result.rows_in,
+                     rows_out=len(result.rows), rejected=len(result.rejects), masked_pans=result.masked_pans)
         if len(result.rejects):
             rejects.append(_rejects(result.rejects, f, decision["sha256"], stamp))
-    rows = pd.concat(frames, ignore_index=True) if frames else None
-    if rows is not None:
-        rows, repeated = _drop_repeated_ids(rows, table, files, registry)
-        rejects += repeated
-        first, last = start, end
-        in_window = rows["business_date"].map(lambda d: d is not None and not pd.isna(d) and first <= d < last)
-        counts = rows[in_window].groupby("_order").size()
+    rows = None
+    if frames:
+        valid, orders, more = settle(pd.concat(frames, ignore_index=True), table, files, registry, stamp)
+        rejects += more
+        in_window = valid["business_date"].map(lambda d: start <= d < end).to_numpy()
+        counts = pd.Series(orders[in_window]).value_counts()
         for order, entry in enumerate(registry):
             if entry["status"] == "read":
                 entry["in_window"] = int(counts.get(order, 0))
-        rows = rows[in_window].drop(columns=["_order", "_line"])
-    model = schemas.model(table)
-    rows = model.validate(rows[schemas.columns(table)].reset_index(drop=True)) if rows is not None and len(rows) \
-        else schemas.empty_frame(table)
+        rows = valid[in_window].reset_index(drop=True)
+        rows["ingested_at"] = stamp
     rej = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    rows = rows if rows is not None and len(rows) else schemas.empty_frame(table)
     return LoadResult(rows=rows, rejects=rej, files=registry, unreadable=unreadable)
+
+
+def settle(rows: pd.DataFrame, table: str, files: list[InboxFile], registry: list[dict], stamp):
+    """Validate the rows of every file at once. A row whose id repeats an earlier line of its file,
+    or that a later file delivers again, or that fails the schema, becomes a reject of its file.
+    Returns the valid rows, the file (position) of each, and the rejects."""
+    key = list(schemas.TABLES[table][1])
+    reasons: dict[int, str] = {}
+    if ID_COLUMN.get(table):
+        id_col = key[0]
+        within = rows.duplicated([*key, "_order"], keep="first")
+        if within.any():
+            first_line = rows[~within].set_index([*key, "_order"])["_line_no"]
+            for i in rows.index[within]:
+                line = first_line.get(tuple(rows.loc[i, [*key, "_order"]]))
+                reasons[i] = f"{id_col} {rows.at[i, id_col]} repeats line {line}"
+        later = rows[~within].duplicated(key, keep="last")
+        if later.any():
+            last_file = rows[~within][~later].set_index(key)["_order"]
+            for i in later[later].index:
+                found = last_file.get(tuple(rows.loc[i, key]) if len(key) > 1 else rows.at[i, key[0]])
+                reasons[i] = (f"{id_col} {rows.at[i, id_col]} is also in {mask(files[int(found)].path.name)}, "
+                              f"delivered later: that row is kept")
+    remaining = rows.drop(index=list(reasons))
+    valid, bad = validate(remaining.drop(columns=["_order", "_line_no", "_raw"]).reset_index(drop=True), table)
+    positions = remaining.index.to_numpy()
+    for pos, reason in bad:
+        reasons[int(positions[pos])] = reason
+    orders = remaining["_order"].to_numpy()[[p for p in range(len(remaining)) if p not in dict(bad)]]
+    out = []
+    for i, reason in sorted(reasons.items()):
+        order = int(rows.at[i, "_order"])
+        entry = registry[order]
+        entry["rows_out"] -= 1
+        entry["rejected"] += 1
+        line = rows.at[i, "_line_no"]
+        out.append({"hotel_id": entry["hotel_id"], "kind": entry["kind"], "source_file": rows.at[i, "source_file"],
+                    "file_sha256": entry["sha256"], "line_no": None if pd.isna(line) else int(line),
+                    "reason": reason, "raw": rows.at[i, "_raw"], "ingested_at": stamp})
+    return valid, orders, ([pd.DataFrame(out, columns=REJECT_COLUMNS)] if out else [])
 
 
 def _registry_row(f: InboxFile, table: str, decision: dict, stamp) -> dict:
@@ -268,29 +305,6 @@ def _rejects(frame: pd.DataFrame, f: InboxFile, sha: str, stamp) -> pd.DataFrame
     out = frame.copy()
     out["hotel_id"], out["kind"], out["file_sha256"], out["ingested_at"] = f.hotel_id, f.kind, sha, stamp
     return out[REJECT_COLUMNS]
-
-
-def _drop_repeated_ids(rows: pd.DataFrame, table: str, files: list[InboxFile], registry: list[dict]):
-    """A row id found in two files: the later file's row stays, the earlier one is rejected."""
-    key = list(schemas.TABLES[table][1])
-    if ID_COLUMN.get(table) is None:
-        return rows, []
-    rows = rows.sort_values(["_order", "_line"], kind="stable")
-    repeated = rows.duplicated(key, keep="last")
-    if not repeated.any():
-        return rows, []
-    kept = rows[~repeated].set_index(key)["_order"]
-    out = []
-    for _, row in rows[repeated].iterrows():
-        earlier, later = files[row["_order"]], files[int(kept.loc[tuple(row[key]) if len(key) > 1 else row[key[0]]])]
-        entry = registry[row["_order"]]
-        entry["rows_out"] -= 1
-        entry["rejected"] += 1
-        out.append({"hotel_id": earlier.hotel_id, "kind": earlier.kind, "source_file": row["source_file"],
-                    "file_sha256": entry["sha256"], "line_no": None,
-                    "reason": f"{key[0]} {row[key[0]]} is also in {mask(later.path.name)}, delivered later: that "
-                              f"row is kept", "raw": None, "ingested_at": row["ingested_at"]})
-    return rows[~repeated], [pd.DataFrame(out, columns=REJECT_COLUMNS)]
 
 
 def business_dates_of(f: InboxFile, hotel: Hotel, mappings: dict | None = None) -> set[dt.date]:

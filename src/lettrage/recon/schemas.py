@@ -35,6 +35,10 @@ EXCEPTION_CODES = [
     "MISSING_IN_TPE", "MISSING_IN_PMS", "AMOUNT_MISMATCH", "BRAND_MISMATCH", "PAN_MISMATCH",
     "LATE_POSTING", "DUPLICATE_TPE", "DUPLICATE_PMS", "REFUND_UNMATCHED", "SPLIT_AMBIGUOUS",
     "NOT_REMITTED", "REMITTANCE_MISMATCH", "PSP_NOT_POSTED", "POSTED_WITHOUT_PSP",
+    # Added by the matching engine: a match whose records lie on different business dates (a
+    # deposit paid online in the evening, posted by the night auditor the next day). It carries
+    # each day's share of the écart, so that every day's écart is the sum of its exceptions.
+    "TIMING_DIFFERENCE",
 ]
 
 LAST4 = r"^\d{4}$"

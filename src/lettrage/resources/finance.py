@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
+from dagster_dbt import DbtCliResource
 
 from lettrage.config import Settings
 
 
-def finance_resources(s: Settings) -> dict:
-    from dagster_dbt import DbtCliResource
+class FinanceDbtResource(DbtCliResource):
+    """dbt, run as its own process only. dagster-dbt would also load the dbt adapter in our
+    process (for row counts and column metadata, which we do not fetch): that costs seconds per
+    run and could open the DuckDB file while dbt-duckdb holds it."""
 
+    # Where each run's dbt artifacts and logs go (run_results.json, dbt.log): under var/.
+    artifacts_dir: str = ""
+
+    def _initialize_dbt_core_adapter(self, args):
+        return None
+
+    def run_target_path(self, run_id: str) -> Path | None:
+        return Path(self.artifacts_dir) / run_id if self.artifacts_dir else None
+
+
+def finance_resources(s: Settings) -> dict:
     from lettrage.resources.reports import ReportsResource
     from lettrage.resources.smtp import SmtpResource
 
     return {
-        "dbt": DbtCliResource(project_dir=str(s.dbt_project_dir), profiles_dir=str(s.dbt_project_dir),
-                              target=s.dbt_target, dbt_executable=s.dbt_executable),
+        "dbt": FinanceDbtResource(project_dir=str(s.dbt_project_dir), profiles_dir=str(s.dbt_project_dir),
+                                  target=s.dbt_target, dbt_executable=s.dbt_executable,
+                                  artifacts_dir=str(s.var_dir / "dbt")),
         "reports": ReportsResource(path=str(s.reports_dir)),
         "finance_mail": SmtpResource(
             host=s.smtp_host, port=s.smtp_port, tls=s.smtp_tls, user=s.smtp_user,

@@ -82,7 +82,8 @@ async def worldline_verification(request: Request):
     return PlainTextResponse(value)
 
 
-def receive_worldline(request: Request, body: bytes, tasks: BackgroundTasks | None) -> payments.Outcome | None:
+def receive_worldline(request: Request, body: bytes, tasks: BackgroundTasks | None) -> int:
+    """Store, verify and apply one webhook; the HTTP status to answer."""
     settings, sessions = request.app.state.settings, request.app.state.sessions
     headers = list(request.headers.items())
     raw = {"via": "webhook", "client": _client(request), "body": body.decode("utf-8", "replace"),
@@ -103,16 +104,15 @@ def receive_worldline(request: Request, body: bytes, tasks: BackgroundTasks | No
     event_id = payments.record_event(sessions, "worldline", raw, signed, note, detail)
     if note is None:
         log.warning("Worldline webhook refused (event %s from %s): %s", event_id, raw["client"], detail)
-        return None
+        return 400 if signed else 403
     outcome = payments.apply_event(sessions, event_id, note, settings)
     _after(request, outcome, tasks)
-    return outcome
+    return 200
 
 
 @router.post("/psp/worldline/webhook")
 async def worldline_webhook(request: Request, tasks: BackgroundTasks):
     body = await request.body()
-    outcome = await run_in_threadpool(receive_worldline, request, body, tasks)
-    if outcome is None:
-        return PlainTextResponse("signature refused", status_code=403)
-    return PlainTextResponse("OK")
+    status = await run_in_threadpool(receive_worldline, request, body, tasks)
+    answers = {200: "OK", 400: "signed but unreadable", 403: "signature refused"}
+    return PlainTextResponse(answers[status], status_code=status)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import smtplib
 import ssl
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
@@ -17,7 +18,28 @@ from pathlib import Path
 from lettrage.paylinks.notify import DeliveryError
 
 TLS_MODES = ("none", "starttls", "ssl")
-_WIRE = email.policy.SMTP  # CRLF line ends, headers encoded for 7-bit transport
+
+
+class _WirePolicy(email.policy.EmailPolicy):
+    """email.policy.SMTP, except the Subject: Python 3.11 can drop the space between two encoded
+    words when it folds a long non-ASCII subject ("40012345 :pré-autorisation", CPython
+    gh-144156). The older encoder keeps every space inside the encoded words."""
+
+    def _fold(self, name, value, refold_binary=False):
+        if name.lower() == "subject":
+            text = str(value)
+            folded = Header(text, "us-ascii" if text.isascii() else "utf-8", header_name=name).encode(
+                linesep=self.linesep)
+            return f"{name}: {folded}{self.linesep}"
+        return super()._fold(name, value, refold_binary)
+
+
+WIRE_POLICY = _WirePolicy(linesep="\r\n")  # CRLF line ends, headers encoded for 7-bit transport
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message exactly as it goes over SMTP."""
+    return message.as_bytes(policy=WIRE_POLICY)
 
 
 def _outcome(code: int) -> str:
@@ -117,7 +139,7 @@ class SmtpSender:
                                                  + message.get_all("Bcc", [])) if a]
         primary = {a for _, a in getaddresses(message.get_all("To", [])) if a}
         del message["Bcc"]  # blind copies travel in the envelope only
-        data = message.as_bytes(policy=_WIRE)
+        data = wire_bytes(message)
         for retry in (True, False):
             conn = self._conn or self._connect()
             try:
@@ -139,6 +161,9 @@ class SmtpSender:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise DeliveryError("in_doubt", f"connection lost while the message was being sent: {exc}") from None
+        if code != 250:  # smtplib returns the final reply instead of raising
+            conn.rset()
+            raise DeliveryError(_outcome(code), f"message refused: {code} {_text(resp)}", code)
         return "; ".join(f"copy to {r} refused: {c} {t}" for r, (c, t) in refused.items())
 
     def lookup(self, message_id: str) -> bool | None:

@@ -107,8 +107,15 @@ def status_of(status: str, category: str) -> str:
 
 
 def read_webhook(body: bytes) -> WebhookEvent:
-    """A verified webhook body -> our terms. Refund events carry `refund`, payments `payment`."""
-    event = json.loads(body)
+    """A verified webhook body -> our terms (ValueError when it is not a Worldline event)."""
+    try:
+        return _read_webhook(json.loads(body))
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise ValueError(f"not a Worldline event: {type(exc).__name__}") from None
+
+
+def _read_webhook(event: dict) -> WebhookEvent:
+    # Refund events carry `refund`, payment events `payment`.
     kind = event.get("type", "")
     obj = event.get("payment") or event.get("refund") or {}
     out = obj.get("paymentOutput") or obj.get("refundOutput") or {}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lettrage.recon.generate import guests
-from lettrage.recon.generate.clock import HOUR, at, business_day, day_end
+from lettrage.recon.generate.clock import HOUR, at, business_day, day_end, latest_second
 from lettrage.recon.generate.group import HotelProfile
 from lettrage.recon.generate.truth import Truth
 
@@ -335,7 +335,13 @@ class Activity:
         per_day = rng.poisson(self.profile.rooms / 45 + 1, size=self.days)
         day = np.repeat(self.first + np.arange(self.days).astype("timedelta64[D]"), per_day)
         n = len(day)
-        when = at(day, rng.integers(7 * HOUR, 22 * HOUR, size=n))
+        seconds = rng.integers(7 * HOUR, 22 * HOUR, size=n)
+        # a few after midnight, before the night audit: they belong to the previous business date
+        latest = latest_second(self.hotel)
+        if latest > 24 * HOUR + 900:
+            night = rng.random(n) < .05
+            seconds[night] = rng.integers(24 * HOUR, latest, size=int(night.sum()))
+        when = at(day, seconds)
         amount = rng.choice(self.walk_in_amounts, size=n)
         languages = guests.draw_languages(rng, self.profile.location.guests, n)
         cards = guests.draw_cards(rng, languages, self.profile.french)

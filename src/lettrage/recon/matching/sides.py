@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lettrage.recon.matching.brands import brand_sql
 
@@ -44,7 +45,7 @@ class Side:
         take = pa.array(idx)
         return Side(self.kind, self.ids.take(take), self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
-                    {k: v.take(take) for k, v in self.extra.items()})
+                    {k: v.take(take) for k, v in self.extra.items() if not k.startswith("_")})
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,10 @@ class Window:
         return " AND ".join(parts), params
 
 
-def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
+def _to_side(kind: str, table: pa.Table, hotels: list[str], extra: tuple[str, ...] = ()) -> Side:
+    # hotel codes by lookup, not by a join: the rows keep the order they were read in
+    table = table.append_column("hotel", pc.index_in(table.column("hotel_id"), value_set=pa.array(hotels, pa.string())))
+
     def col(name, dtype, fill):
         c = table.column(name)
         if c.null_count:
@@ -91,12 +95,10 @@ def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
 
 
 def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[str]) -> list[str]:
-    """The hotels a run covers (sorted), registered as the `_hotel_codes` table (hotel_id, h)."""
+    """The hotels a run covers, sorted: a hotel's code is its position here."""
     where, params = window.where()
     union = " UNION ".join(f"SELECT DISTINCT hotel_id FROM {t} WHERE {where}" for t in tables)
     names = sorted(r[0] for r in conn.execute(union, params * len(tables)).fetchall())
-    conn.register("_hotel_codes", pa.table({"hotel_id": pa.array(names, pa.string()),
-                                            "h": pa.array(np.arange(len(names), dtype=np.int32))}))
     return names
 
 
@@ -105,7 +107,7 @@ def _fetch(conn, sql: str, params: list) -> pa.Table:
 
 
 def _common(ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
-    return (f"h.h AS hotel, epoch({ts})::BIGINT AS ts, {amount} AS amount, "
+    return (f"hotel_id, epoch({ts})::BIGINT AS ts, {amount} AS amount, "
             f"coalesce(TRY_CAST({last4} AS SMALLINT), -1)::SMALLINT AS last4, {brand_sql(brand)} AS brand, "
             f"(business_date - DATE '1970-01-01')::INTEGER AS bdate")
 
@@ -117,16 +119,16 @@ PMS_TPE_SCOPE = ("(channel IN ('terminal', 'distance') OR (channel IS NULL AND "
 PMS_PSP_SCOPE = "channel = 'psp'"
 
 
-def load_postings(conn, window: Window, scope: str) -> Side:
+def load_postings(conn, window: Window, scope: str, hotels: list[str]) -> Side:
     where, params = window.where(alias="p")
     sql = (f"SELECT p.posting_id AS id, {_common('p.posted_at', 'p.amount_cents::BIGINT')}, "
            f"coalesce(p.reference, p.confirmation_no) AS ref, p.confirmation_no AS ref2 "
-           f"FROM pms_postings p JOIN _hotel_codes h USING (hotel_id) "
+           f"FROM pms_postings p "
            f"WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
-    return _to_side("pms_posting", _fetch(conn, sql, params), ("ref", "ref2"))
+    return _to_side("pms_posting", _fetch(conn, sql, params), hotels, ("ref", "ref2"))
 
 
-def load_tickets(conn, window: Window, void_window_s: int) -> tuple[Side, int]:
+def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str]) -> tuple[Side, int]:
     """Terminal money: sales, completions, refunds, and cancellations that void nothing.
 
     A cancellation and the sale it voids (same terminal, card and amount, shortly before) are
@@ -146,36 +148,38 @@ def load_tickets(conn, window: Window, void_window_s: int) -> tuple[Side, int]:
          AND s.txn_type IN ('sale', 'completion')
          AND epoch(s.txn_at) BETWEEN epoch(c.txn_at) - {int(void_window_s)} AND epoch(c.txn_at))
     SELECT cancel_id AS id FROM pairs WHERE k = 1 UNION SELECT sale_id FROM pairs WHERE k = 1""", params)
-    voided = conn.execute("SELECT count(*) FROM _voided").fetchone()[0] // 2
+    gone = pa.array([r[0] for r in conn.execute("SELECT id FROM _voided").fetchall()], pa.string())
     sql = (f"SELECT t.tpe_txn_id AS id, {_common('t.txn_at', signed)}, t.remise_ref AS ref, "
-           f"t.terminal_id AS terminal FROM tpe_transactions t JOIN _hotel_codes h USING (hotel_id) "
+           f"t.terminal_id AS terminal FROM tpe_transactions t "
            f"WHERE {where} AND t.amount_cents IS NOT NULL "
-           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel') "
-           f"AND t.tpe_txn_id NOT IN (SELECT id FROM _voided)")
-    return _to_side("tpe_transaction", _fetch(conn, sql, params), ("ref", "terminal")), int(voided)
+           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
+    table = _fetch(conn, sql, params)
+    if len(gone):
+        table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
+    return _to_side("tpe_transaction", table, hotels, ("ref", "terminal")), len(gone) // 2
 
 
-def load_psp(conn, window: Window) -> Side:
+def load_psp(conn, window: Window, hotels: list[str]) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
     sql = (f"SELECT s.psp_txn_id AS id, {_common('s.event_at', signed)}, s.order_id AS ref "
-           f"FROM psp_transactions s JOIN _hotel_codes h USING (hotel_id) "
+           f"FROM psp_transactions s "
            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _to_side("psp_transaction", _fetch(conn, sql, params), ("ref",))
+    return _to_side("psp_transaction", _fetch(conn, sql, params), hotels, ("ref",))
 
 
-def load_remittances(conn, window: Window) -> Side:
+def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
     where, params = window.where(alias="m")
     gross = "coalesce(m.gross_cents, m.net_cents + coalesce(m.fee_cents, 0))"
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
     sql = (f"SELECT m.remittance_line_id AS id, {_common(ts, signed)}, m.remise_ref AS ref, "
-           f"m.terminal_id AS terminal FROM remittances m JOIN _hotel_codes h USING (hotel_id) "
+           f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
-    return _to_side("remittance_line", _fetch(conn, sql, params), ("ref", "terminal"))
+    return _to_side("remittance_line", _fetch(conn, sql, params), hotels, ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:
     return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])

@@ -97,6 +97,8 @@ def detect(path: Path, kind: str, hotel=None, mappings: dict | None = None) -> s
     if not head.strip():
         read_text(Path(path))  # raises what is wrong: empty, binary, unreadable
     candidates = formats_for(kind)
+    if module("generic").canonical(head, kind):  # our own CSV, whatever other names it shares
+        return "generic"
     for fmt in candidates:
         if module(fmt).sniff(head, (mappings or {}).get(fmt)):
             return fmt
@@ -111,11 +113,13 @@ def detect(path: Path, kind: str, hotel=None, mappings: dict | None = None) -> s
 
 
 def read_file(path: Path, kind: str, hotel, fmt: str = "auto", trx_codes: pd.DataFrame | None = None,
-              mappings: dict | None = None) -> ReadResult:
+              mappings: dict | None = None, validate: bool = True) -> ReadResult:
     """Read one source file of an inbox kind into canonical rows.
 
     `mappings`: the hotel's column mappings per format (`hotel_config`), for the formats that
-    are described by one (protel, starlight, generic)."""
+    are described by one (protel, starlight, generic). `validate=False` leaves the schema check
+    to the caller (the inbox validates all files of a run at once: pandera's cost is per call):
+    the rows then keep `_line_no` and `_raw` for the rejects."""
     path = Path(path)
     if fmt == "auto":
         fmt = detect(path, kind, hotel, mappings)
@@ -130,4 +134,8 @@ def read_file(path: Path, kind: str, hotel, fmt: str = "auto", trx_codes: pd.Dat
     except Exception as exc:  # noqa: BLE001 - a reader bug must quarantine the file, not crash the day
         raise UnreadableFile(path, f"the {fmt} reader failed: {type(exc).__name__}: {exc}") from exc
     result.format = fmt
+    if validate:
+        from lettrage.recon.readers.records import finish
+
+        result = finish(result, kind)
     return result

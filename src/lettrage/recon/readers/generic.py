@@ -73,6 +73,19 @@ def canonical_columns(table: str, header: list[str]) -> dict[str, str]:
     return found
 
 
+def canonical(head: str, kind: str) -> bool:
+    """A header naming every required canonical column of the kind's table (or `*_cents` columns)."""
+    lines = [ln for ln in physical_lines(head)[:5] if ln.strip()]
+    if not lines or kind not in schemas.SOURCE_KINDS:
+        return False
+    header = {normalise_name(h) for h in lines[0].split(sniff_separator(lines[0]))}
+    table = schemas.SOURCE_KINDS[kind]
+    cols = schemas.model(table).to_schema().columns
+    required = {c for c, col in cols.items() if not col.nullable} - {"source_file", "ingested_at", "hotel_id",
+                                                                      "business_date"}
+    return required <= header or any(h.endswith("_cents") and h in cols for h in header)
+
+
 def sniff(head: str, mapping: FormatMapping | None = None) -> bool:
     """A header carrying at least three canonical column names of some table."""
     lines = [ln for ln in physical_lines(head)[:5] if ln.strip()]

@@ -92,14 +92,34 @@ def build(path, kind: str, hotel, records: Iterable[Record], convert: Callable[[
             frame = apply_trx_codes(frame, trx_codes)
         frame = fill_business_dates(frame, table, hotel, file_date)
         frame = fill_ids(frame, table, f"{hotel.hotel_id}:" if id_prefix is None else id_prefix)
-    frame, bad = validate(frame, table, lines)
-    for idx, reason in bad:
-        rejects.append((lines[idx], reason, raws[idx]))
-    reject_frame = pd.DataFrame(
-        [(source_file, line, reason, raw) for line, reason, raw in sorted(rejects, key=lambda r: r[0])],
-        columns=REJECT_COLUMNS)
-    reject_frame["line_no"] = reject_frame["line_no"].astype("Int64")
-    return ReadResult(rows=frame, rejects=reject_frame, rows_in=rows_in, masked_pans=masked, encoding=encoding)
+    if len(frame):
+        frame["_line_no"], frame["_raw"] = lines, raws
+    return ReadResult(rows=frame, rejects=reject_frame(source_file, rejects), rows_in=rows_in, masked_pans=masked,
+                      encoding=encoding)
+
+
+def reject_frame(source_file: str, rejects: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame([(source_file, line, reason, raw) for line, reason, raw in sorted(rejects, key=lambda r: r[0])],
+                         columns=REJECT_COLUMNS)
+    frame["line_no"] = frame["line_no"].astype("Int64")
+    return frame
+
+
+def finish(result: ReadResult, kind: str) -> ReadResult:
+    """Validate the rows of one file: a row failing the schema, or repeating an id, joins the rejects."""
+    table = schemas.SOURCE_KINDS[kind]
+    rows = result.rows
+    if "_line_no" not in rows.columns:
+        result.rows = validate(rows, table)[0] if len(rows) else schemas.empty_frame(table)
+        return result
+    lines, raws = list(rows["_line_no"]), list(rows["_raw"])
+    valid, bad = validate(rows.drop(columns=["_line_no", "_raw"]), table, lines)
+    source_file = rows["source_file"].iloc[0]
+    extra = [(lines[i], reason, raws[i]) for i, reason in bad]
+    kept = list(result.rejects.itertuples(index=False, name=None))
+    result.rows = valid
+    result.rejects = reject_frame(source_file, [(line, reason, raw) for _, line, reason, raw in kept] + extra)
+    return result
 
 
 def _modified_date(path, hotel) -> dt.date | None:
@@ -168,8 +188,9 @@ def fill_ids(frame: pd.DataFrame, table: str, prefix: str) -> pd.DataFrame:
     return frame
 
 
-def validate(frame: pd.DataFrame, table: str, lines: list[int]) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Rows that pass the pandera model, and (position, reason) for those that do not."""
+def validate(frame: pd.DataFrame, table: str, lines: list[int] | None = None) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Rows that pass the pandera model, and (position, reason) for those that do not. With `lines`
+    (one file), a repeated id is also a failure naming the line it repeats."""
     model = schemas.model(table)
     if frame.empty:
         return schemas.empty_frame(table), []
@@ -177,7 +198,7 @@ def validate(frame: pd.DataFrame, table: str, lines: list[int]) -> tuple[pd.Data
     bad: dict[int, str] = {}
     id_col = ID_COLUMN.get(table)
     key = list(schemas.TABLES[table][1])
-    if id_col:
+    if id_col and lines is not None:
         dup = frame.duplicated(key, keep="first")
         if dup.any():
             first = {tuple(r): i for i, r in reversed(list(enumerate(frame[key].itertuples(index=False))))}

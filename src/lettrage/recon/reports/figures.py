@@ -19,6 +19,10 @@ def _md(frame: pd.DataFrame, money: tuple[str, ...] = ()) -> str:
     shown = frame.head(PREVIEW_ROWS).copy()
     for col in money:
         shown[col] = shown[col].map(lambda c: format_cents(int(c)) if pd.notna(c) else "")
+    if "business_date" in shown:
+        shown["business_date"] = shown["business_date"].map(lambda d: pd.Timestamp(d).date().isoformat())
+    # amounts are formatted, so their unit suffix goes: "ecart_cents" reads "ecart"
+    shown.columns = [c.removesuffix("_cents") for c in shown.columns]
     text = shown.to_markdown(index=False)
     return text + (f"\n\n_{len(frame) - PREVIEW_ROWS} more rows_" if len(frame) > PREVIEW_ROWS else "")
 

@@ -1,0 +1,283 @@
+"""The stages of a leg, strongest evidence first. Each stage only sees what earlier stages left.
+
+pms_tpe (PMS card postings vs terminal tickets):
+  reference    the posting's reference is the ticket's "numéro du fichier remis"
+  exact        same hotel, last 4 and amount, within the hotel's window (either side of it)
+  split        one posting for several tickets of the same card, or the reverse (subset sums)
+  late         same card and amount, posted after the window, up to a day later   -> LATE_POSTING
+  tolerant     same card, within the window, amounts differ within the tolerance  -> AMOUNT_MISMATCH
+  pan          same amount within the window, last 4 differ (keying error)        -> PAN_MISMATCH
+  no_card      same amount within the window, one side has no card number, and neither has
+               another candidate
+pms_psp (PMS postings on the PSP code vs paid PSP operations):
+  reference    the posting's reference or confirmation number is the PSP order id (same amount;
+               then a differing amount -> AMOUNT_MISMATCH)
+  exact        same card and amount, the posting within a few days after the payment
+  amount_time  same amount in that window, neither side with another candidate
+tpe_remittance (terminal tickets vs acquirer remittance lines):
+  reference    the same "numéro du fichier remis" (then a differing amount -> REMITTANCE_MISMATCH)
+  exact        same card and amount on the same business date
+  batch        a line without card for a terminal's day: the day's tickets add up to it
+  tolerant     same card and day, amounts differ within the tolerance -> REMITTANCE_MISMATCH
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lettrage.recon.matching import splits
+from lettrage.recon.matching.legs import BIT, Leg, pack, packable
+from lettrage.recon.matching.select import earlier_twin, id_ranks, one_to_one
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Engine-wide rules. Per-hotel settings (window, tolerance) come from the hotels table."""
+
+    window_minutes: int = 30
+    tolerance_cents: int = 500
+    tolerance_pct: int = 100
+    skew_factor: float = 4.0  # a posting before its ticket costs this many times the gap
+    late_posting_s: int = 24 * 3600
+    split_window_factor: float = 1.5
+    split_max_candidates: int = 12
+    duplicate_tpe_s: int = 300  # "the same card charged the same amount twice within minutes"
+    duplicate_pms_s: int = 1800
+    psp_before_s: int = 3600
+    psp_after_s: int = 3 * 24 * 3600
+    void_window_s: int = 1800
+    refund_lookback_days: int = 180
+
+
+def _sign(a: np.ndarray) -> np.ndarray:
+    return (a < 0).astype(np.int64)
+
+
+def card_key(side, with_amount: bool = True) -> np.ndarray:
+    cache = side.extra.setdefault("_keys", {})
+    if with_amount not in cache:
+        cache[with_amount] = _card_key(side, with_amount)
+    return cache[with_amount]
+
+
+def _card_key(side, with_amount: bool) -> np.ndarray:
+    if with_amount:
+        return pack((side.hotel, 16), (np.maximum(side.last4, 0), 14),
+                    (np.clip(side.amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
+    return pack((side.hotel, 16), (np.maximum(side.last4, 0), 14), (_sign(side.amount), 1))
+
+
+def amount_key(side) -> np.ndarray:
+    cache = side.extra.setdefault("_keys", {})
+    if "amount" not in cache:
+        cache["amount"] = _amount_key(side)
+    return cache["amount"]
+
+
+def _amount_key(side) -> np.ndarray:
+    return pack((side.hotel, 16), (np.clip(side.amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
+
+
+def choose_pairs(leg: Leg, cand: dict, cost: np.ndarray, rules: Rules, twins: bool = False,
+                 unique_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    l, r = cand["l"], cand["r"]
+    if len(l) == 0:
+        return l, r, np.zeros(0, bool)
+    if unique_only:
+        dl = np.bincount(l)
+        dr = np.bincount(r)
+        keep = (dl[l] == 1) & (dr[r] == 1)
+        return l[keep], r[keep], keep
+    lp = rp = None
+    if twins:
+        lkey, rkey = card_key(leg.left), card_key(leg.right)
+        big = 10.0 * float(leg.window_s.max() if len(leg.window_s) else 1800) ** 2
+
+        def lp(nodes):
+            return np.where(earlier_twin(lkey, leg.left.ts, nodes, rules.duplicate_pms_s), big, 0.0)
+
+        def rp(nodes):
+            return np.where(earlier_twin(rkey, leg.right.ts, nodes, rules.duplicate_tpe_s), big, 0.0)
+
+    chosen = one_to_one(l, r, cost, leg.left.ids, leg.right.ids, lp, rp)
+    return l[chosen], r[chosen], chosen
+
+
+# --- generic stages ---------------------------------------------------------------------------
+
+
+def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
+               extra_flags: int = 0, twins: bool = True) -> int:
+    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel."""
+    L, R = leg.left, leg.right
+    lm = leg.lfree & (L.last4 >= 0) & packable(L.amount)
+    rm = leg.rfree & (R.last4 >= 0) & packable(R.amount)
+    cand = leg.pairs(conn, lm, rm, {"k": card_key(L)},
+                     {"k": card_key(R), "lo": lo[R.hotel], "hi": hi[R.hotel]},
+                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi")
+    cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor) if len(cand["l"]) else np.zeros(0)
+    if len(cost):
+        cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
+    l, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
+    return leg.add_pairs(l, r, stage, rule, extra_flags)
+
+
+def _compatible(leg: Leg, l, r):
+    from lettrage.recon.matching.brands import compatible
+
+    return compatible(leg.left.brand[l], leg.right.brand[r])
+
+
+def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
+                    same_day: bool = False) -> int:
+    """Same card and sign within the window, amounts differ within max(tolerance, pct of amount)."""
+    L, R = leg.left, leg.right
+    lm = leg.lfree & (L.last4 >= 0)
+    rm = leg.rfree & (R.last4 >= 0)
+    on = "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi AND l.a <> r.a"
+    if same_day:
+        on += " AND l.d = r.d"
+    cand = leg.pairs(conn, lm, rm, {"k": card_key(L, False), "a": L.amount, "d": L.bdate},
+                     {"k": card_key(R, False), "a": R.amount, "d": R.bdate, "lo": lo[R.hotel], "hi": hi[R.hotel]},
+                     on)
+    l, r = cand["l"], cand["r"]
+    if len(l) == 0:
+        return 0
+    delta = np.abs(L.amount[l] - R.amount[r])
+    h = L.hotel[l]
+    allowed = np.maximum(leg.tol_cents[h], leg.tol_pct[h] * np.maximum(np.abs(L.amount[l]), np.abs(R.amount[r])) // 100)
+    keep = delta <= allowed
+    cand = {k: v[keep] for k, v in cand.items()}
+    l, r, delta = cand["l"], cand["r"], delta[keep]
+    w = leg.window_s[L.hotel[l]].astype(np.float64)
+    cost = leg.time_cost(cand["dt"], l, rules.skew_factor) + 4.0 * w * delta / np.maximum(np.abs(R.amount[r]), 1)
+    l, r, _ = choose_pairs(leg, cand, cost, rules)
+    return leg.add_pairs(l, r, stage, rule)
+
+
+def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lmask, rmask,
+                extra_on: str = "", flags: int = 0, unique_only: bool = False, hamming: bool = False) -> int:
+    """Same hotel and amount within [lo, hi]: for keying errors on the last 4 (extra_on) and for
+    records without a card number (unique pairs only)."""
+    L, R = leg.left, leg.right
+    lm = leg.lfree & lmask & packable(L.amount)
+    rm = leg.rfree & rmask & packable(R.amount)
+    cand = leg.pairs(conn, lm, rm, {"k": amount_key(L), "c": L.last4},
+                     {"k": amount_key(R), "c": R.last4, "lo": lo[R.hotel], "hi": hi[R.hotel]},
+                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi" + extra_on)
+    if len(cand["l"]) == 0:
+        return 0
+    cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
+    if hamming:  # a typo (one digit, or two neighbours swapped) is likelier than another card
+        cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
+                               2.0 * leg.window_s[L.hotel[cand["l"]]])
+    l, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
+    return leg.add_pairs(l, r, stage, rule, flags)
+
+
+def _keying_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    da = np.stack([(a // 10 ** k) % 10 for k in (3, 2, 1, 0)], axis=1)
+    db = np.stack([(b // 10 ** k) % 10 for k in (3, 2, 1, 0)], axis=1)
+    diff = da != db
+    one = diff.sum(axis=1) == 1
+    swap = np.zeros(len(a), dtype=bool)
+    for i in range(3):
+        others = np.delete(diff, [i, i + 1], axis=1).any(axis=1)
+        swap |= (da[:, i] == db[:, i + 1]) & (da[:, i + 1] == db[:, i]) & diff[:, i] & ~others
+    return one | swap
+
+
+def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", mismatch: bool = True,
+               stage: str = "reference", rule: str = "reference") -> int:
+    """The same reference on both sides (and the same hotel): same amount first, then (same sign)
+    a differing amount, flagged."""
+    L, R = leg.left, leg.right
+    if lref not in L.extra or rref not in R.extra:
+        return 0
+    lm = leg.lfree & np.asarray(L.extra[lref].is_valid())
+    rm = leg.rfree & np.asarray(R.extra[rref].is_valid())
+    if not lm.any() or not rm.any():
+        return 0
+    made = 0
+    for same_amount in (True, False) if mismatch else (True,):
+        on = "l.h = r.h AND l.ref = r.ref AND " + ("l.a = r.a" if same_amount else "l.s = r.s AND l.a <> r.a")
+        cand = leg.pairs(conn, lm & leg.lfree, rm & leg.rfree,
+                         {"h": L.hotel, "ref": L.extra[lref], "a": L.amount, "s": _sign(L.amount)},
+                         {"h": R.hotel, "ref": R.extra[rref], "a": R.amount, "s": _sign(R.amount)}, on)
+        if len(cand["l"]) == 0:
+            continue
+        cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
+        if not same_amount:
+            cost = cost + 1e6 * np.abs(L.amount[cand["l"]] - R.amount[cand["r"]])
+        l, r, _ = choose_pairs(leg, cand, cost, rules)
+        made += leg.add_pairs(l, r, stage, f"{rule}" if same_amount else f"{rule}_amount_differs")
+    return made
+
+
+def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray) -> int:
+    """One-to-many then many-to-one, by subset sums in blocks of the same card and sign."""
+    made = 0
+    for direction in ("one_to_many", "many_to_one"):
+        made += _split_direction(leg, conn, rules, lo, hi, direction)
+    return made
+
+
+def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str) -> int:
+    L, R = leg.left, leg.right
+    lm = leg.lfree & (L.last4 >= 0)
+    rm = leg.rfree & (R.last4 >= 0)
+    f = rules.split_window_factor
+    cand = leg.pairs(conn, lm, rm, {"k": card_key(L, False), "a": L.amount},
+                     {"k": card_key(R, False), "a": R.amount, "lo": (lo[R.hotel] * f).astype(np.int64),
+                      "hi": (hi[R.hotel] * f).astype(np.int64)},
+                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi AND " +
+                     ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"))
+    if len(cand["l"]) == 0:
+        return 0
+    if direction == "one_to_many":
+        target, part, tside, pside = cand["l"], cand["r"], L, R
+    else:
+        target, part, tside, pside = cand["r"], cand["l"], R, L
+    blocks, block_of_edge = np.unique(target, return_inverse=True)
+    size = np.bincount(block_of_edge)
+    sums = np.zeros(len(blocks), dtype=np.int64)
+    np.add.at(sums, block_of_edge, pside.amount[part])
+    ok_block = (size >= 2) & (size <= rules.split_max_candidates) & (np.abs(sums) >= np.abs(tside.amount[blocks]))
+    keep = ok_block[block_of_edge]
+    if not keep.any():
+        return 0
+    old_blocks = np.flatnonzero(ok_block)
+    renumber = -np.ones(len(blocks), dtype=np.int64)
+    renumber[old_blocks] = np.arange(len(old_blocks))
+    boe, part = renumber[block_of_edge[keep]], part[keep]
+    targets = blocks[old_blocks]
+    uparts, inv = np.unique(part, return_inverse=True)
+    rank = id_ranks(pside.ids, uparts)
+    order_key = np.lexsort((rank, pside.ts[uparts]))
+    pos = np.empty(len(uparts), dtype=np.int64)
+    pos[order_key] = np.arange(len(uparts))
+    part_order = pos[inv]
+    found = splits.solve(boe, part, targets, tside.amount[targets], pside.amount[part], part_order,
+                         rules.split_max_candidates)
+    if not found:
+        return 0
+    if leg.forbidden:  # people split these records apart: no way may put them back together
+        def pair(t, p):
+            return (t, p) if direction == "one_to_many" else (p, t)
+
+        for s in found:
+            s.ways = [w for w in s.ways if not any(pair(s.target, p) in leg.forbidden for p in w)]
+        found = [s for s in found if s.ways]
+    trank = id_ranks(tside.ids, targets)
+    t_order = {int(t): (int(tside.ts[t]), int(k)) for t, k in zip(targets, trank, strict=True)}
+    kept = splits.disjoint(found, t_order)
+    groups = []
+    for s in kept:
+        extra = BIT["SPLIT_AMBIGUOUS"] if s.ambiguous else 0
+        if direction == "one_to_many":
+            groups.append(([s.target], list(s.parts), extra))
+        else:
+            groups.append((list(s.parts), [s.target], extra))
+    return leg.add_groups(groups, "split", direction)

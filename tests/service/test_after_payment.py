@@ -1,0 +1,109 @@
+"""After the payment: capture or release a pre-authorisation, refund, charge installments: from
+the API and the command line, against the simulator's DirectLink."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+from lettrage.paylinks import payments
+from tests.service.conftest import make_request
+
+API = {"Authorization": "Bearer api-token-xyz"}
+
+
+def authorised(live, amount_cents=36000):
+    rid = make_request(live.sessions, kind="preauth", amount_cents=amount_cents, language="en")
+    page = live.http.get(live.link(rid))
+    assert live.to_psp_form(page)[1]["OPERATION"] == "RES"
+    result = live.pay(page)
+    assert "your card guarantees your booking" in result.text
+    live.simulator.wait_for_notifications()
+    assert live.request(rid).status == "authorised"
+    return rid
+
+
+def test_no_show_capture_of_one_night_then_partial_and_full_refund(live):
+    rid = authorised(live)
+    assert live.http.post(f"/api/requests/{rid}/capture", json={"amount": "120.00"}).status_code == 401
+    too_much = live.http.post(f"/api/requests/{rid}/capture", json={"amount": "999.00"}, headers=API)
+    assert too_much.status_code == 409 and "36000 cents are authorised" in too_much.json()["error"]
+    captured = live.http.post(f"/api/requests/{rid}/capture", json={"amount": "120.00"}, headers=API)
+    assert captured.status_code == 200, captured.text
+    assert captured.json()["request_status"] == "captured" and captured.json()["payment_status"] == "paid"
+    assert live.simulator.transactions[live.parts(rid)[0].psp_reference].captured_cents == 12000
+
+    partial = live.http.post(f"/api/requests/{rid}/refund", json={"amount": "20.00"}, headers=API).json()
+    assert (partial["request_status"], partial["payment_status"]) == ("partially_refunded", "partially_refunded")
+    rest = live.http.post(f"/api/requests/{rid}/refund", headers=API).json()
+    assert (rest["request_status"], rest["payment_status"]) == ("refunded", "refunded")
+    nothing = live.http.post(f"/api/requests/{rid}/refund", headers=API)
+    assert nothing.status_code == 409
+    live.simulator.wait_for_notifications()  # the PSP's own status notifications: duplicates, no change
+    assert live.request(rid).status == "refunded"
+    kinds = live.sends(rid)
+    assert kinds.count(("response", "authorised")) == 1 and kinds.count(("response", "captured")) == 1
+    assert [k for k in kinds if k[0] == "response" and "refunded" in k[1]] == \
+        [("response", "partially_refunded"), ("response", "refunded")]
+
+
+def test_release_from_the_command_line(live):
+    rid = authorised(live)
+    env = {"LETTRAGE_VAR_DIR": str(live.settings.var_dir), "LETTRAGE_OGONE_URL": live.settings.ogone_url,
+           "LETTRAGE_OGONE_PSPID": "HOTELTEST", "LETTRAGE_OGONE_SHA_IN": live.settings.ogone_sha_in,
+           "LETTRAGE_OGONE_SHA_OUT": live.settings.ogone_sha_out, "LETTRAGE_OGONE_ALGORITHM": "sha512",
+           "LETTRAGE_OGONE_USERID": "api-user", "LETTRAGE_OGONE_PASSWORD": "api-pass-123",
+           "LETTRAGE_LINK_RULES_DIR": str(live.settings.link_rules_dir), "PATH": "/usr/bin:/bin",
+           "DISABLE_PANDERA_IMPORT_WARNING": "True"}
+    lettrage = [sys.executable, "-m", "lettrage"]
+    refund = subprocess.run([*lettrage, "payments", "refund", str(rid)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert refund.returncode == 1 and "nothing was taken to refund" in refund.stderr
+    assert len(refund.stderr.strip().splitlines()) == 1
+    out = subprocess.run([*lettrage, "payments", "release", str(rid)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "request released, payment released" in out.stdout
+    assert live.request(rid).status == "released"
+    assert live.simulator.transactions[live.parts(rid)[0].psp_reference].status == 6
+    again = subprocess.run([*lettrage, "payments", "capture", str(rid)], env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 1 and "only an authorised payment can be captured" in again.stderr
+
+
+def test_installments_first_with_consent_then_merchant_initiated(live):
+    rid = make_request(live.sessions, kind="installments", amount_cents=30001, language="en", installments=3)
+    page = live.http.get(live.link(rid))
+    fields = live.to_psp_form(page)[1]
+    assert fields["AMOUNT"] == "10001" and fields["ALIAS"] and fields["COF_INITIATOR"] == "CIT"
+    assert "next 2 payment(s)" in fields["ALIASUSAGE"]
+    result = live.pay(page, store_card="1")
+    assert "payment is confirmed" in result.text
+    live.simulator.wait_for_notifications()
+    parts = live.parts(rid)
+    assert [(p.seq, p.amount_cents, p.status) for p in parts] == [(1, 10001, "paid"), (2, 10000, "planned"),
+                                                                  (3, 10000, "planned")]
+    assert parts[1].alias == parts[2].alias == fields["ALIAS"]
+    assert live.request(rid).status == "paid"
+
+    # Nothing is due yet; on the due date of part 2 only part 2 is charged; a second run charges nothing.
+    assert payments.charge_due_installments(live.sessions, live.settings, parts[0].due_date) == []
+    on_due = payments.charge_due_installments(live.sessions, live.settings, parts[1].due_date)
+    assert [o.part_status for o in on_due] == ["paid"]
+    assert payments.charge_due_installments(live.sessions, live.settings, parts[1].due_date) == []
+    later = payments.charge_due_installments(live.sessions, live.settings, parts[2].due_date + dt.timedelta(days=1))
+    assert [o.part_status for o in later] == ["paid"]
+    assert [p.status for p in live.parts(rid)] == ["paid", "paid", "paid"]
+    assert [k for k in live.sends(rid) if k[0] == "response"] == [("response", "paid")] * 3
+
+
+def test_a_refused_installment_is_reported(live):
+    rid = make_request(live.sessions, kind="installments", amount_cents=20000, language="en", installments=2)
+    live.pay(live.http.get(live.link(rid)), card="4000000000009995", store_card="1")
+    live.simulator.wait_for_notifications()
+    due = live.parts(rid)[1].due_date
+    (outcome,) = payments.charge_due_installments(live.sessions, live.settings, due)
+    assert outcome.part_status == "refused"
+    assert ("response", "refused") in live.sends(rid) and ("hotel_notice", "refused") in live.sends(rid)
+    assert live.request(rid).status == "paid"  # the first part stays paid
