@@ -11,6 +11,9 @@ import sys
 # Subcommand modules, in the order `lettrage --help` lists them.
 COMMANDS = [
     "match",
+    "bench",
+    "explain",
+    "decide",
     "demo",
     "generate",
     "read",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from lettrage.assets import ingest, ingest_checks, links, marts, psp, reports
+from lettrage.assets import ingest, ingest_checks, links, marts, matching, psp, reports
 from lettrage.pipelines import failure_notice, inbox_sensor, jobs, schedules
 from lettrage.pipelines import links as link_pipelines
 from lettrage.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[*ingest.SOURCE_ASSETS, marts.finance_marts, reports.finance_reports, *links.LINK_ASSETS,
+    assets=[*ingest.SOURCE_ASSETS, *matching.MATCHING_ASSETS, marts.finance_marts, reports.finance_reports, *links.LINK_ASSETS,
             *psp.PSP_ASSETS],
     asset_checks=[*ingest_checks.INGEST_CHECKS, *links.LINK_CHECKS, *psp.PSP_CHECKS],
     jobs=[jobs.daily_reconciliation, *link_pipelines.LINK_JOBS, *psp.PSP_JOBS],

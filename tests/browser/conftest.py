@@ -100,7 +100,7 @@ class ProcessServer:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
         # A fresh process group, so that children (dagster's code server) stop with it.
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=PROJECT_ROOT)
         try:
             wait_until(lambda: self.proc.poll() is not None or http_ok(self.url + self.ready_path), self.timeout,
                        f"{self.argv[0]} on {self.url}", interval=0.25)

@@ -96,3 +96,9 @@ def test_two_processes_write_at_the_same_time_without_losing_anything(url):
         counts = dict(s.execute(select(store.AuditEntry.username, func.count())
                                 .group_by(store.AuditEntry.username)).all())
     assert counts == {"service": 50, "dagster": 50}
+
+
+def test_the_head_read_from_the_files_is_alembics():
+    from lettrage.paylinks.store.migrations import _head_in_files
+
+    assert _head_in_files() == head()

@@ -55,8 +55,10 @@ def run_with_progress(job, instance, tags: dict, total_assets: int) -> str:
 
     def target():
         try:
-            outcome["result"] = job.execute_in_process(instance=instance, tags=tags, run_id=run_id,
-                                                       raise_on_error=False)
+            # The event log keeps every detail for the UI; the terminal shows progress and warnings only.
+            outcome["result"] = job.execute_in_process(
+                instance=instance, tags=tags, run_id=run_id, raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
         except Exception as exc:  # noqa: BLE001 - shown to the user below
             outcome["error"] = exc
 
@@ -71,7 +73,7 @@ def run_with_progress(job, instance, tags: dict, total_assets: int) -> str:
             key = rec.event_log_entry.asset_materialization.asset_key.to_user_string()
             if key not in seen:
                 seen.add(key)
-                print(f"  [{len(seen):>2}/{total_assets}] {key:<28} materialised  ({time.monotonic() - started:5.1f} s)",
+                print(f"  [{len(seen):>2}/{total_assets}] {key:<32} materialised  ({time.monotonic() - started:5.1f} s)",
                       flush=True)
         if not thread.is_alive():
             break

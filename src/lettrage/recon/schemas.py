@@ -243,6 +243,11 @@ class MatchException(pa.DataFrameModel):
     opened_at: Series[Timestamp] = pa.Field(nullable=False)
     resolved_at: Series[Timestamp] = pa.Field(nullable=True)
     resolution: Series[str] = _text()
+    # Added by the matching engine: the leg, the match a flag is about (NULL for an unmatched
+    # record) and the card family whose écart the amount belongs to.
+    leg: Series[str] = pa.Field(isin=LEGS, nullable=True)
+    match_id: Series[str] = _text()
+    card_brand: Series[str] = _text()
 
     class Config:
         coerce = True
@@ -260,6 +265,9 @@ class DailySummary(pa.DataFrameModel):
     ecart_cents: Series[Int] = _money()
     matched_count: Series[Int] = pa.Field(ge=0)
     exception_count: Series[Int] = pa.Field(ge=0)
+    # Added by the matching engine: the part of the écart people resolved (explained) exceptions
+    # account for; écart = open exceptions + resolved_cents.
+    resolved_cents: Series[Int] = _money(nullable=True)
 
     class Config:
         coerce = True
@@ -316,6 +324,25 @@ class Reject(pa.DataFrameModel):
         strict = "filter"
 
 
+class MatchDecision(pa.DataFrameModel):
+    """A person's decision on the matching (pin a match, split one apart, resolve an exception),
+    replayed by every run. Added by the matching engine."""
+
+    decision_id: Series[str] = _text(nullable=False, unique=True)
+    kind: Series[str] = _one_of(["pin", "split", "resolve"])
+    leg: Series[str] = pa.Field(isin=LEGS, nullable=True)
+    left_ids: Series[object] = pa.Field(nullable=True, metadata={"sql": "VARCHAR[]"})
+    right_ids: Series[object] = pa.Field(nullable=True, metadata={"sql": "VARCHAR[]"})
+    exception_id: Series[str] = _text()
+    comment: Series[str] = _text()
+    decided_by: Series[str] = _text(nullable=False)
+    decided_at: Series[Timestamp] = pa.Field(nullable=False)
+
+    class Config:
+        coerce = True
+        strict = "filter"
+
+
 # table name -> (model, key columns, partition date column or None)
 TABLES: dict[str, tuple[type[pa.DataFrameModel], tuple[str, ...], str | None]] = {
     "hotels": (Hotel, ("hotel_id",), None),
@@ -328,6 +355,7 @@ TABLES: dict[str, tuple[type[pa.DataFrameModel], tuple[str, ...], str | None]] =
     "card_matches": (CardMatch, ("match_id", "leg", "side", "record_id"), "business_date"),
     "exceptions": (MatchException, ("exception_id",), "business_date"),
     "daily_summary": (DailySummary, ("hotel_id", "business_date", "card_brand"), "business_date"),
+    "match_decisions": (MatchDecision, ("decision_id",), None),
     "inbox_files": (InboxFileRow, ("hotel_id", "kind", "file_name", "sha256"), None),
     "rejects": (Reject, ("reject_id",), None),
 }

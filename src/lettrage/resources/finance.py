@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import sys
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +23,15 @@ class FinanceDbtResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):
         return None
+
+    @cached_property
+    def _cli_version(self):
+        # Our venv's dbt is the dbt-core we import: no `dbt --version` process (seconds) per run.
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            from packaging import version
+
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)
 
     def run_target_path(self, run_id: str) -> Path | None:
         return Path(self.artifacts_dir) / run_id if self.artifacts_dir else None

@@ -54,7 +54,8 @@ def build_hotel(profile: HotelProfile, seed: int, start: dt.date, days: int, hot
         "tpe_transactions": canonical.tickets(profile, frames["tpe"], rng, start),
         "psp_transactions": canonical.psp_payments(profile, frames["psp"]),
     }
-    tables["remittances"] = settlement.remit(profile, tables["tpe_transactions"], act.truth, rng)
+    lines = settlement.remit(profile, tables["tpe_transactions"], act.truth, rng)
+    tables["remittances"] = canonical.hash_ids(profile, lines)
     # Only the window's business dates are delivered (the remittances of its last days come later).
     first, end = start, start + dt.timedelta(days=days)
     for name in ("pms_postings", "tpe_transactions", "psp_transactions"):

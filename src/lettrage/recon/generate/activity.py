@@ -38,10 +38,8 @@ CARD_ROLES = set(TERMINAL_ROLE.values()) | set(DISTANCE_ROLE.values())
 WALK_IN_AMOUNTS = np.array([600, 850, 1200, 1500, 1800, 2500, 3000, 4500, 6000])
 MINIBAR_AMOUNTS = np.array([600, 850, 1200, 1500, 2400, 3200])
 # Foreign card currencies offered dynamic currency conversion, and rough rates per EUR.
-CARD_CURRENCY = {"fr": "EUR", "de": "EUR", "es": "EUR", "it": "EUR", "nl": "EUR", "en": "USD", "ja": "JPY",
-                 "zh": "CNY"}
-PER_EUR = {"EUR": 1.0, "USD": 1.08, "GBP": .85, "JPY": 162.0, "CNY": 7.8, "SGD": 1.45, "AED": 3.97}
-NO_MINOR_UNITS = {"JPY"}
+CARD_CURRENCY = {"fr": "EUR", "de": "EUR", "es": "EUR", "it": "EUR", "nl": "EUR", "en": "USD", "zh": "CNY"}
+PER_EUR = {"EUR": 1.0, "USD": 1.08, "GBP": .85, "CNY": 7.8, "SGD": 1.45, "AED": 3.97}
 STATUS_CODES = {"paid": "9", "authorised": "5", "refused": "2", "cancelled": "1", "refunded": "8"}
 
 
@@ -127,11 +125,11 @@ class Activity:
     def dcc(self, amount: np.ndarray, languages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dynamic currency conversion for some foreign cards: the guest paid in their currency."""
         home = self.hotel.currency
-        currency = np.array([CARD_CURRENCY.get(lang, "USD") for lang in languages], dtype=object)
+        # (no yen: its minor unit is the yen, which the journals' decimal amounts cannot say)
+        currency = np.array([CARD_CURRENCY.get(lang, home) for lang in languages], dtype=object)
         offered = (currency != home) & (self.rng.random(len(amount)) < .12) & (amount > 0)
         rate = np.array([PER_EUR[c] / PER_EUR.get(home, 1.0) * 1.035 for c in currency])
-        minor = np.array([1 if c in NO_MINOR_UNITS else 100 for c in currency])
-        converted = np.round(amount / 100 * rate * minor).astype(np.int64)
+        converted = np.round(amount * rate).astype(np.int64)
         amount = pd.array(np.where(offered, converted, 0), dtype="Int64")
         amount[~offered] = pd.NA
         return amount, np.where(offered, currency, None)
@@ -440,7 +438,7 @@ class Activity:
                  self.clamp(created[gave_up.index.to_numpy()] + rng.integers(600, 3 * HOUR, size=k).astype(
                      "timedelta64[s]"), 1800),
                  gave_up["confirmation_no"].to_numpy(), self.payids(k), "sale", "cancelled",
-                 gave_up["deposit_due_cents"].to_numpy(), gave_up["card_brand"].to_numpy(),
+                 gave_up["deposit_due_cents"].to_numpy(), np.full(k, None, dtype=object),
                  np.full(k, None, dtype=object))
         # refundable deposits of cancelled bookings are refunded at the PSP and posted negative
         cancel_at = book["cancel_at"].to_numpy().astype("datetime64[s]")

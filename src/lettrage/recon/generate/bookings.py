@@ -183,7 +183,7 @@ def exports(profile: HotelProfile, book: pd.DataFrame, start: dt.date, days: int
     refunded = is_cancelled & ~b["non_refundable"] & (deposit_paid > 0)
     deposit_paid = np.where(refunded, 0, deposit_paid)
     return pd.DataFrame({
-        "reservation_id": b["resv_no"].astype(str), "hotel_id": hotel.hotel_id,
+        "reservation_id": hotel.hotel_id + ":" + b["resv_no"].astype(str), "hotel_id": hotel.hotel_id,
         "confirmation_no": b["confirmation_no"], "status": status,
         "created_at": to_utc(hotel, b["created_at"]), "business_date": day.dt.date,
         "arrival_date": a_day.dt.date, "arrival_time": b["arrival_time"], "departure_date": d_day.dt.date,

@@ -1,8 +1,11 @@
-"""From a hotel's internal records to the canonical tables of DOMAIN.md, with the ids the sources
-carry: the PMS transaction number, the terminal and its ticket number, the PSP's PAYID.
+"""From a hotel's internal records to the canonical tables of DOMAIN.md, as the readers of its
+own export formats produce them: the same ids (the source's key with the hotel id in front, or
+the readers' content hash where a source has no key), and only the columns its formats carry.
+So the generic CSV of a hotel and its native files read back into the same rows, and the truth
+names the records the pipeline will see.
 
-Ids hold the hotel id so they are unique across the group; times become UTC instants and business
-dates follow from them by the hotel's night audit, exactly as the readers compute them.
+Times become UTC instants; business dates follow from them by the hotel's night audit, exactly
+as the readers compute them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ COLLECTED_TYPES = ("sale", "refund", "completion")
 # The letter closing a "numéro du fichier remis": C chip (and contactless), S magnetic stripe,
 # @ authorisation requested (card not present).
 REMISE_LETTER = {"chip": "C", "contactless": "C", "swipe": "S", "manual": "@"}
+# Posting columns a PMS export does not carry (the readers leave them empty).
+PMS_GAPS = {
+    "opera_trexport": {"folio_no"},
+    "onq": {"folio_window", "reference"},
+    "protel": {"confirmation_no"},
+    "starlight": {"folio_window", "cashier_name"},
+}
+PSP_ACTIONS = {"sale": "SAL", "authorisation": "RES", "refund": "RFD"}
 
 
 def _key_info(frame: pd.DataFrame, id_col: str, amount_col: str) -> pd.DataFrame:
@@ -26,16 +37,8 @@ def _key_info(frame: pd.DataFrame, id_col: str, amount_col: str) -> pd.DataFrame
                          "amount_cents": frame[amount_col].fillna(0).astype(np.int64).to_numpy()})
 
 
-def posting_id(hotel_id: str, trx_no) -> str:
-    return f"{hotel_id}-{trx_no}"
-
-
-def tpe_txn_id(hotel_id: str, terminal: str, txn_no: int) -> str:
-    return f"{hotel_id}-{terminal}-{txn_no:06d}"
-
-
 def postings(profile: HotelProfile, pms: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """pms_postings rows (plus `key`), numbered in the order they were posted."""
+    """pms_postings rows (plus `key` and `label`), numbered in the order they were posted."""
     hotel = profile.hotel
     pms = pms.sort_values(["at", "key"], kind="stable").reset_index(drop=True)
     trx_no = int(rng.integers(1_000_000, 8_000_000)) + np.arange(len(pms))
@@ -43,9 +46,11 @@ def postings(profile: HotelProfile, pms: pd.DataFrame, rng: np.random.Generator)
     trx_code = pms["role"].map(profile.code_of)
     posted_at = clock.to_utc(hotel, pms["at"])
     cashiers = profile.cashiers
-    return pd.DataFrame({
+    # OnQ knows a stay by its confirmation number only.
+    resv = pms["confirmation_no"] if profile.pms_format == "onq" else pms["reservation_id"]
+    rows = pd.DataFrame({
         "key": pms["key"].to_numpy(),
-        "posting_id": [posting_id(hotel.hotel_id, t) for t in trx_no],
+        "posting_id": [f"{hotel.hotel_id}:{t}" for t in trx_no],
         "hotel_id": hotel.hotel_id,
         "business_date": clock.business_dates(hotel, posted_at),
         "posted_at": posted_at,
@@ -56,21 +61,29 @@ def postings(profile: HotelProfile, pms: pd.DataFrame, rng: np.random.Generator)
         "card_brand": trx_code.map(codes["card_brand"]),
         "channel": trx_code.map(codes["channel"]),
         "room": pms["room"], "folio_no": pms["folio_no"], "folio_window": pms["folio_window"].astype("Int64"),
-        "reservation_id": pms["reservation_id"], "confirmation_no": pms["confirmation_no"],
+        "reservation_id": resv, "confirmation_no": pms["confirmation_no"],
         "guest_name": pms["guest_name"],
         "cashier_id": [cashiers[c].cashier_id for c in pms["cashier"]],
         "cashier_name": [cashiers[c].name for c in pms["cashier"]],
         "reference": pms["reference"],
         "source_system": hotel.pms_system,
+        "label": trx_code.map(codes["label"]),
+        "trx_no": trx_no,
     })
+    for gap in PMS_GAPS.get(profile.pms_format, ()):
+        rows[gap] = pd.array([pd.NA] * len(rows), dtype="Int64") if gap == "folio_window" else None
+    return rows
 
 
 def tickets(profile: HotelProfile, tpe: pd.DataFrame, rng: np.random.Generator, start) -> pd.DataFrame:
-    """tpe_transactions rows (plus `key`, `collected`, `remit_delta`), numbered per terminal."""
+    """tpe_transactions rows (plus `key`, `collected`, `txn_no`, `remit_delta`), numbered per
+    terminal; the id is the terminal, the local day and the ticket number, as the journal reader
+    makes it."""
     hotel = profile.hotel
     tpe = tpe.sort_values(["terminal", "at", "key"], kind="stable").reset_index(drop=True)
     txn_at = clock.to_utc(hotel, tpe["at"])
     business_date = clock.business_dates(hotel, txn_at)
+    local_day = clock.to_local(hotel, txn_at).dt.strftime("%Y%m%d")
     first_no = rng.integers(1, 900_000, size=len(profile.terminals))
     first_collection = rng.integers(1, 99, size=len(profile.terminals))
     terminal = tpe["terminal"].to_numpy().astype(np.int64)
@@ -82,9 +95,10 @@ def tickets(profile: HotelProfile, tpe: pd.DataFrame, rng: np.random.Generator, 
     collected = tpe["collected"].to_numpy().astype(bool) & tpe["txn_type"].isin(COLLECTED_TYPES).to_numpy()
     remise_ref = [f"{numbers[t]}{n:06d}{c:02d}{REMISE_LETTER[m]}" if ok else None
                   for t, n, c, m, ok in zip(terminal, txn_no, collection, tpe["entry_mode"], collected, strict=True)]
-    rows = pd.DataFrame({
+    return pd.DataFrame({
         "key": tpe["key"].to_numpy(),
-        "tpe_txn_id": [tpe_txn_id(hotel.hotel_id, numbers[t], n) for t, n in zip(terminal, txn_no, strict=True)],
+        "tpe_txn_id": [f"{hotel.hotel_id}:{numbers[t]}:{d}:{n:06d}" for t, d, n in zip(terminal, local_day, txn_no,
+                                                                                        strict=True)],
         "hotel_id": hotel.hotel_id,
         "terminal_id": [numbers[t] for t in terminal],
         "terminal_label": [profile.terminals[t].label for t in terminal],
@@ -98,25 +112,59 @@ def tickets(profile: HotelProfile, tpe: pd.DataFrame, rng: np.random.Generator, 
         "collected": collected, "txn_no": txn_no,
         "remit_delta": tpe["remit_delta"].to_numpy() if "remit_delta" in tpe else 0,
     })
-    return rows
 
 
 def psp_payments(profile: HotelProfile, psp: pd.DataFrame) -> pd.DataFrame:
-    """psp_transactions rows (plus `key`): one per PSP operation, PAYID.sub as id."""
+    """psp_transactions rows (plus `key`, `payidsub`, `action`): one per PSP operation, with the
+    Ogone report's key (PAYID, PAYIDSUB, STATUS, ACTION)."""
     hotel = profile.hotel
     psp = psp.sort_values(["at", "key"], kind="stable").reset_index(drop=True)
     event_at = clock.to_utc(hotel, psp["at"])
     sub = psp.groupby("payid").cumcount().to_numpy()
+    action = psp["operation"].map(PSP_ACTIONS).to_numpy()
+    ids = [f"{hotel.hotel_id}:{p}:{s}:{c}:{a}" for p, s, c, a in
+           zip(psp["payid"], sub, psp["status_code"], action, strict=True)]
     return pd.DataFrame({
-        "key": psp["key"].to_numpy(),
-        "psp_txn_id": [f"{p}/{s}" for p, s in zip(psp["payid"], sub, strict=True)],
+        "key": psp["key"].to_numpy(), "psp_txn_id": ids,
         "hotel_id": hotel.hotel_id, "provider": "ogone", "order_id": psp["order_id"],
         "link_id": None, "psp_reference": psp["payid"].astype(str), "operation": psp["operation"],
         "status": psp["status"], "status_code": psp["status_code"], "event_at": event_at,
         "business_date": clock.business_dates(hotel, event_at), "amount_cents": psp["amount_cents"].astype("Int64"),
         "currency": hotel.currency, "card_brand": psp["card_brand"], "card_last4": psp["card_last4"],
-        "auth_code": psp["auth_code"], "payidsub": sub,
+        "auth_code": psp["auth_code"], "payidsub": sub, "action": action,
     })
+
+
+def _python(value):
+    """A cell as the readers' row dicts hold it: None for missing, Python ints."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def hash_ids(profile: HotelProfile, lines: pd.DataFrame) -> pd.DataFrame:
+    """Remittance lines whose source has no key (CB relevé lines, payouts, AMEX SOC fees) get the
+    id the reader gives them: a hash of the row's content, computed by the readers' own code on
+    exactly the rows of each file."""
+    from lettrage.recon.readers.records import Record, build
+
+    missing = lines["remittance_line_id"].isna()
+    if not missing.any():
+        return lines
+    for (_, _), part in lines.groupby(["provider", "remittance_date"], sort=False):
+        columns = [c for c in schemas.columns("remittances") if c not in ("source_file", "ingested_at", "hotel_id")]
+        records = [Record(i + 1, "", {c: _python(row[c]) for c in columns})
+                   for i, (_, row) in enumerate(part.iterrows())]
+        for rec in records:
+            if rec.fields["remittance_line_id"] is None:
+                rec.fields["business_date"] = None if rec.fields["txn_at"] is not None else rec.fields["business_date"]
+        result = build("remittances.csv", "remittances", profile.hotel, records, lambda f: dict(f))
+        ids = result.rows["remittance_line_id"].to_numpy()
+        hashed = part["remittance_line_id"].isna().to_numpy()
+        lines.loc[part.index[hashed], "remittance_line_id"] = ids[hashed]
+    return lines
 
 
 def key_info(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -241,12 +241,12 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
     if leg.name == "pms_tpe":
         lcode[lfree] = CODE["MISSING_IN_TPE"]
         rcode[rfree] = CODE["MISSING_IN_PMS"]
-        lcode[lfree[_twins(conn, L, lfree, rules.duplicate_pms_s)]] = CODE["DUPLICATE_PMS"]
+        lcode[lfree[_twins(conn, L, lfree, rules.duplicate_pms_s, ~leg.lfree)]] = CODE["DUPLICATE_PMS"]
         refunds = rfree[R.amount[rfree] < 0]
         if len(refunds):
             no_original = ~refund_original(refunds)
             rcode[refunds[no_original]] = CODE["REFUND_UNMATCHED"]
-        rcode[rfree[_twins(conn, R, rfree, rules.duplicate_tpe_s)]] = CODE["DUPLICATE_TPE"]
+        rcode[rfree[_twins(conn, R, rfree, rules.duplicate_tpe_s, ~leg.rfree)]] = CODE["DUPLICATE_TPE"]
     elif leg.name == "pms_psp":
         lcode[lfree] = CODE["POSTED_WITHOUT_PSP"]
         rcode[rfree] = CODE["PSP_NOT_POSTED"]
@@ -256,21 +256,23 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
     return lcode, rcode
 
 
-def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
-    """Which of `nodes` have an earlier record on the same side with the same hotel, card and
-    amount at most `within_s` before (or at the same second with a lower position)."""
+def _twins(conn, side: Side, nodes: np.ndarray, within_s: int, matched: np.ndarray) -> np.ndarray:
+    """Which of `nodes` repeat another record of the same side (same hotel, card and amount):
+    an earlier one at most `within_s` before (or the same second, lower position), or a later
+    one within `within_s` that found its match (the repeat is then this one)."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     key = stages.card_key(side)
     valid = side.last4[nodes] >= 0
     x = pa.table({"i": nodes, "k": key[nodes], "ts": side.ts[nodes]})
     conn.register("_x", x)
-    lo, hi = side.ts[nodes].min() - within_s, side.ts[nodes].max()
-    sel = np.flatnonzero((side.ts >= lo) & (side.ts <= hi) & (side.last4 >= 0))
-    conn.register("_a", pa.table({"i": sel, "k": key[sel], "ts": side.ts[sel]}))
+    lo, hi = side.ts[nodes].min() - within_s, side.ts[nodes].max() + within_s
+    sel = np.flatnonzero((side.ts >= lo) & (side.ts <= hi) & (side.last4 >= 0) & np.isin(key, key[nodes]))
+    conn.register("_a", pa.table({"i": sel, "k": key[sel], "ts": side.ts[sel], "m": matched[sel]}))
     try:
-        hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a ON a.k = x.k
-            AND a.ts >= x.ts - {int(within_s)} AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i))""").fetchnumpy()["i"]
+        hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a ON a.k = x.k AND a.i <> x.i
+            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
+            AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.m)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")

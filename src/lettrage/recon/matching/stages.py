@@ -170,6 +170,7 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
     if len(cand["l"]) == 0:
         return 0
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
+    cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
     if hamming:  # a typo (one digit, or two neighbours swapped) is likelier than another card
         cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
                                2.0 * leg.window_s[L.hotel[cand["l"]]])

@@ -7,6 +7,7 @@ Alembic draft it from the models:
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -24,12 +25,43 @@ def _config(url: str):
     return cfg
 
 
+def _head_in_files() -> str | None:
+    """The head revision, read from the files (importing Alembic costs a second per process)."""
+    revisions, parents = set(), set()
+    for path in (HERE / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\b[^=]*=\s*['\"](\w+)['\"]", text, re.MULTILINE)
+        down = re.search(r"^down_revision\b[^=]*=\s*(.+)$", text, re.MULTILINE)
+        if rev:
+            revisions.add(rev[1])
+        if down:
+            parents.update(re.findall(r"['\"](\w+)['\"]", down[1]))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(url: str) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    from lettrage.paylinks.store.engine import engine_for
+
+    try:
+        with engine_for(url, read_only=True).connect() as conn:
+            found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except DBAPIError:
+        return False
+    return found is not None and found == _head_in_files()
+
+
 def migrate(url: str) -> None:
     """Bring the store at `url` to the latest schema (creating it if new). Safe to call from
     several processes at once: on SQLite the first takes the write lock, the others then find
     the schema current; on PostgreSQL the DDL runs in one transaction."""
     with _lock:
         if url in _done:
+            return
+        if _at_head(url):
+            _done.add(url)
             return
         from alembic import command
 

@@ -8,17 +8,30 @@ from pathlib import Path
 
 import pandas as pd
 
-from lettrage.recon.generate.formats import generic
+from lettrage.recon.generate.formats import adyen, amex, cb, generic, ogone, onq, opera, protel, starlight, terminal
 from lettrage.recon.generate.group import HotelProfile
 
 # write(directory, profile, kind, rows, date column or None) -> the files written, one per day
 Writer = Callable[[Path, HotelProfile, str, pd.DataFrame, "str | None"], list[Path]]
 
-WRITERS: dict[str, Writer] = {"generic": generic.write}
+WRITERS: dict[str, Writer] = {
+    "generic": generic.write,
+    "opera_csv": opera.write_financial,
+    "opera_trexport": opera.write_trexport,
+    "opera_resv": opera.write_reservations,
+    "onq": onq.write,
+    "protel": protel.write,
+    "starlight": starlight.write,
+    "tpe_csv": terminal.write,
+    "cb_remittance": cb.write,
+    "adyen_sdr": adyen.write,
+    "amex_eptrn": amex.write,
+    "ogone_xml": ogone.write,
+}
 # The date that names each kind's files: the business date, remittances by their remittance date.
 FILE_DATE = {"pms_postings": "business_date", "tpe_journal": "business_date", "psp_journal": "business_date",
              "reservations": "business_date", "remittances": "remittance_date"}
-REMITTANCE_FORMATS = {"cb": "cb_remittance", "amex": "amex_eptrn", "adyen": "adyen_sdr"}
+REMITTANCE_FORMATS = {"cb_acquirer": "cb_remittance", "amex": "amex_eptrn", "adyen": "adyen_sdr"}
 
 
 def write_hotel(out_dir: Path, profile: HotelProfile, tables: dict[str, pd.DataFrame], generic_only: bool) -> list[Path]:

@@ -75,3 +75,28 @@ def write_by_day(directory: Path, pattern: str, columns: dict[str, np.ndarray] |
             writer.writerows(zip(*(a[idx] for a in arrays), strict=True))
         written.append(path)
     return written
+
+
+def money(cents, decimal_comma: bool = False, thousands: str = "", sign: int = 1, absolute: bool = False) -> np.ndarray:
+    """Cents as the decimal text a source writes ('1.329,69', '-4.19'); None stays None."""
+    out = np.full(len(cents), None, dtype=object)
+    point = "," if decimal_comma else "."
+    for i, c in enumerate(cents):
+        if c is None or (not isinstance(c, str) and pd.isna(c)):
+            continue
+        value = int(c) * sign
+        whole, frac = divmod(abs(value), 100)
+        text = f"{whole:,}".replace(",", thousands) if thousands else str(whole)
+        out[i] = f"{'-' if value < 0 and not absolute else ''}{text}{point}{frac:02d}"
+    return out
+
+
+def masked_pan(last4, width: int = 16, fill: str = "X") -> np.ndarray:
+    """'XXXXXXXXXXXX2008' from last 4 digits (never a full card number); None stays None."""
+    return np.array([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else fill * (width - 4) + v
+                     for v in last4], dtype=object)
+
+
+def text_or_none(values) -> np.ndarray:
+    return np.array([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else str(v) for v in values],
+                    dtype=object)
