@@ -14,7 +14,7 @@ defs = dg.Definitions(
             *psp.PSP_ASSETS],
     asset_checks=[*ingest_checks.INGEST_CHECKS, *links.LINK_CHECKS, *psp.PSP_CHECKS],
     jobs=[jobs.daily_reconciliation, *link_pipelines.LINK_JOBS, *psp.PSP_JOBS],
-    schedules=[schedules.daily_reconciliation_schedule],
+    schedules=[schedules.daily_reconciliation_schedule, *psp.PSP_SCHEDULES],
     sensors=[inbox_sensor.inbox_sensor, failure_notice.notify_finance_of_failed_reconciliation, *link_pipelines.LINK_SENSORS,
              *psp.PSP_SENSORS],
     resources=build_resources(),

@@ -19,7 +19,7 @@ from lettrage.resources.inbox import InboxResource
 from lettrage.resources.links import link_resources
 from lettrage.resources.warehouse import WarehouseResource
 from tests.paylinks.links_setup import make_requests, send_due
-from tests.paylinks.servers import links_env, reservation, smtp_server, use_smtp  # noqa: F401 - fixtures
+from tests.paylinks.servers import prepare_links_env, reservation, running_smtp_server, use_smtp
 
 EXPORT_DAY = dt.date(2026, 3, 1)
 
@@ -33,7 +33,14 @@ def load_reservations(settings, rows):
 
 
 @pytest.fixture
-def world(links_env, smtp_server, monkeypatch):
+def smtp_server():
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def world(var_dir, smtp_server, monkeypatch):
+    prepare_links_env(var_dir, monkeypatch)
     use_smtp(monkeypatch, smtp_server)
     settings = load_settings()
     load_reservations(settings, [

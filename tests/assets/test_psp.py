@@ -8,7 +8,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lettrage.paylinks import payments, store
 from lettrage.paylinks.psp import ogone
@@ -116,3 +116,44 @@ def test_sensor_reads_the_ops_store_only(world, monkeypatch):
                                           resources={"ops_store": resources["ops_store"]})
         assert isinstance(new_psp_events(context), dg.SkipReason)
     assert not warehouse.exists()
+
+
+def test_installments_are_charged_by_the_morning_run(var_dir, monkeypatch):
+    from lettrage.assets.psp import installment_charges
+    from lettrage.config import load_settings
+    from lettrage.paylinks.psp.simulator import TEST_CARDS, Simulator, SimulatorSettings
+    from lettrage.resources import build_resources
+    from lettrage.service.serving import BackgroundServer, free_port
+
+    port = free_port()
+    monkeypatch.setenv("LETTRAGE_OGONE_URL", f"http://127.0.0.1:{port}/ncol/test")
+    settings = load_settings()
+    sim = Simulator(SimulatorSettings.from_settings(settings, notify_url=""))
+    sim.aliases["LTR-H1-C-9-1"] = TEST_CARDS[0]  # kept by the PSP at the first, consented payment
+    sessions = store.session_factory(settings.ops_store_url)
+    with store.transaction(sessions) as s:
+        order_id = create_manual(s, hotel_id="H1", amount_cents=30000, kind="installments", channel="email",
+                                 language="en", service="reservation", created_by="t", status="sent",
+                                 expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=3), confirmation_no="C-9",
+                                 installments=3, email="g@example.org").order_id
+    request_id = payments.open_part(sessions, 1).request_id
+    apply(sessions, f"{order_id}-P1", 9, "100", "901", ALIAS="LTR-H1-C-9-1")
+    with store.transaction(sessions) as s:  # part 2 fell due yesterday, part 3 is later
+        s.execute(update(store.Payment).where(store.Payment.seq == 2).values(
+            due_date=dt.date.today() - dt.timedelta(days=1)))
+    with BackgroundServer(sim.app, port=port):
+        result = dg.materialize([installment_charges], resources=build_resources(settings),
+                                instance=dg.DagsterInstance.ephemeral())
+        again = dg.materialize([installment_charges], resources=build_resources(settings),
+                               instance=dg.DagsterInstance.ephemeral())
+    assert result.success and again.success
+    meta = result.asset_materializations_for_node("installment_charges")[0].metadata
+    assert (meta["charged"].value, meta["refused"].value) == (1, 0)
+    assert again.asset_materializations_for_node("installment_charges")[0].metadata["charged"].value == 0
+    with store.transaction(sessions) as s:
+        parts = s.execute(select(store.Payment).where(store.Payment.request_id == request_id)
+                          .order_by(store.Payment.seq)).scalars().all()
+        assert [p.status for p in parts] == ["paid", "paid", "planned"]
+        assert parts[1].psp_reference and parts[1].psp_reference != "901"
+    assert [t.order_id for t in sim.transactions.values()] == [f"{order_id}-P2"]
+    store.dispose_all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
+    T0 = time.monotonic()
     var = tmp_path / "var"
     home = var / "dagster_home"
     (var / "inbox").mkdir(parents=True)
@@ -33,7 +35,9 @@ def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
     with ProcessServer([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                        f"http://127.0.0.1:{port}", "/server_info", env=env, log=tmp_path / "webserver.log",
                        timeout=180) as ui:
+        print("T ui ready", time.monotonic()-T0)
         out, _ = run.communicate(timeout=300)
+        print("T run done", time.monotonic()-T0)
         assert run.returncode == 0, out[-3000:]
         assert "RUN_SUCCESS" in out
 
@@ -51,7 +55,9 @@ def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
         page.get_by_role("menuitem", name=re.compile("vertical orientation")).click()
         page.reload()
         _dismiss_welcome(page)
+        print("T reloaded", time.monotonic()-T0)
         from lettrage.definitions import defs
+        print("T defs", time.monotonic()-T0)
 
         keys = [spec.key.path[-1] for spec in defs.resolve_all_asset_specs()]
         for name in ("hotels", "pms_postings", "link_requests"):
@@ -64,6 +70,7 @@ def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
         shot = screenshot(page, "dagster-lineage", doc=True, full_page=False)
         assert shot.stat().st_size > 20_000
 
+        print("T shot", time.monotonic()-T0)
         page.goto(ui.url + "/assets/hotels")
         page.wait_for_selector("text=Latest materialization")
         page.get_by_text(day).first.wait_for()  # the partition our run materialised

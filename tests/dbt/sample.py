@@ -24,6 +24,8 @@ HOTELS = [
 FIRST_DAY = dt.date(2026, 3, 2)
 DAYS = 7
 INGESTED_AT = pd.Timestamp("2026-03-10 05:00", tz="UTC")
+SCHEMES = {"CB": "CB_VISA_MC", "VISA": "CB_VISA_MC", "MASTERCARD": "CB_VISA_MC", "MAESTRO": "CB_VISA_MC",
+           "AMEX": "AMEX", "JCB": "JCB"}
 
 TRX_CODES = [
     # code, label, group, is_payment, brand, channel
@@ -117,6 +119,13 @@ def frames(corrected_day: dt.date | None = None) -> dict[str, pd.DataFrame]:
                                     leg="pms_tpe", side=side, record_id=rid, stage="split",
                                     rule="one posting, two tickets", time_delta_s=300, amount_delta_cents=0,
                                     flags=[]))
+            # a refund: the PMS posts it negative, this terminal journal (and its acquirer) unsigned
+            refund_post = posting(13, "9012", -2_000, 17, 0, "C1", "3333")
+            refund_ticket = ticket(10, "CB", 2_000, 16, 58, "3333", txn_type="refund")
+            for side, rid in (("left", refund_post), ("right", refund_ticket)):
+                matches.append(dict(match_id=f"M-{tag}-refund", hotel_id=hotel.hotel_id, business_date=day,
+                                    leg="pms_tpe", side=side, record_id=rid, stage="exact", rule="refund",
+                                    time_delta_s=120, amount_delta_cents=0, flags=[]))
             # a ticket never posted on a folio, and a pre-authorisation (not money)
             lost = ticket(8, "VISA", amounts[6], 19, 20, "1111")
             exceptions.append(dict(exception_id=f"E-{tag}-1", hotel_id=hotel.hotel_id, business_date=day,
@@ -156,15 +165,15 @@ def frames(corrected_day: dt.date | None = None) -> dict[str, pd.DataFrame]:
             # the acquirer remits every sale ticket but one, in one batch per day, with fees
             remitted = [r for r in rows["tpe_transactions"]
                         if r["hotel_id"] == hotel.hotel_id and r["business_date"] == day
-                        and r["txn_type"] == "sale" and r["tpe_txn_id"] != lost]
+                        and r["txn_type"] in ("sale", "refund") and r["tpe_txn_id"] != lost]
             batch = f"RB{day:%m%d}{h_no}"
             rem_file = f"inbox/{hotel.hotel_id}/remittances/remises_{day:%Y%m%d}.csv"
             for n, t in enumerate(remitted):
-                fee = t["amount_cents"] // 100
+                fee = t["amount_cents"] // 100 if t["txn_type"] == "sale" else 0
                 line_id = f"L-{tag}-{n}"
                 rows["remittances"].append(dict(
                     remittance_line_id=line_id, hotel_id=hotel.hotel_id, provider="cb", remittance_id=batch,
-                    payout_id=None, merchant_id="M1", terminal_id="002", line_type="sale", txn_at=t["txn_at"],
+                    payout_id=None, merchant_id="M1", terminal_id="002", line_type=t["txn_type"], txn_at=t["txn_at"],
                     business_date=day, remittance_date=day + dt.timedelta(days=1),
                     value_date=day + dt.timedelta(days=2), card_brand=t["card_brand"],
                     card_last4=t["card_last4"], gross_cents=t["amount_cents"], fee_cents=fee,
@@ -186,6 +195,61 @@ def frames(corrected_day: dt.date | None = None) -> dict[str, pd.DataFrame]:
     out["trx_codes"] = schemas.model("trx_codes").validate(pd.DataFrame(
         [dict(hotel_id=h.hotel_id, trx_code=c, label=lab, group_name=g, is_payment=p, card_brand=b, channel=ch)
          for h in HOTELS for c, lab, g, p, b, ch in TRX_CODES]))
+    engine = expected_daily_summary(out).rename(columns={"card_scheme": "card_brand"})
+    engine["exception_count"] = engine["open_exception_count"]  # the engine counts the open ones
+    out["daily_summary"] = schemas.model("daily_summary").validate(engine.reindex(columns=schemas.columns("daily_summary")))
+    return out
+
+
+def scheme(brand) -> str:
+    return SCHEMES.get(brand, "OTHER") if isinstance(brand, str) else "OTHER"
+
+
+def card_postings(t) -> pd.DataFrame:
+    p = t["pms_postings"]
+    card = p["channel"].isin(["terminal", "distance", "psp"]) | (
+        p["channel"].isna() & (p["card_last4"].notna() | p["card_brand"].notna()))
+    return p[card].assign(card_scheme=lambda f: f["card_brand"].map(scheme))
+
+
+def expected_daily_summary(t) -> pd.DataFrame:
+    """The daily summary per hotel, business date and card family, computed here in pandas (it is
+    also what the matching engine writes into its own `daily_summary`)."""
+    posts = card_postings(t)
+    tpe = t["tpe_transactions"].query("txn_type in ['sale', 'refund', 'completion', 'cancel']")
+    tpe = tpe.assign(card_scheme=tpe["card_brand"].map(scheme),
+                     amount_cents=tpe["amount_cents"].where(~tpe["txn_type"].isin(["refund", "cancel"]),
+                                                            -tpe["amount_cents"].abs()))
+    psp = t["psp_transactions"]
+    psp = psp[((psp["operation"].isin(["sale", "capture"])) & (psp["status"] == "paid"))
+              | ((psp["operation"] == "refund") & psp["status"].isin(["paid", "refunded"]))]
+    psp = psp.assign(card_scheme=psp["card_brand"].map(scheme),
+                     amount_cents=psp["amount_cents"].where(psp["operation"] != "refund", -psp["amount_cents"].abs()))
+    rem = t["remittances"].query("line_type in ['sale', 'refund']")
+    rem = rem.assign(card_scheme=rem["card_brand"].map(scheme),
+                     gross_cents=rem["gross_cents"].where(rem["line_type"] != "refund", -rem["gross_cents"].abs()))
+    keys = ["hotel_id", "business_date", "card_scheme"]
+    matched_ids = set(t["card_matches"].query("leg in ['pms_tpe', 'pms_psp'] and side == 'left'")["record_id"])
+    parts = [
+        posts.groupby(keys)["amount_cents"].sum().rename("pms_cents"),
+        tpe.groupby(keys)["amount_cents"].sum().rename("tpe_cents"),
+        psp.groupby(keys)["amount_cents"].sum().rename("psp_cents"),
+        rem.groupby(keys)["gross_cents"].sum().rename("remitted_cents"),
+        posts.groupby(keys)["posting_id"].count().rename("pms_count"),
+        posts[posts["posting_id"].isin(matched_ids)].groupby(keys)["posting_id"].count().rename("matched_count"),
+    ]
+    record_scheme = pd.concat([
+        posts[["posting_id", "card_scheme"]].rename(columns={"posting_id": "record_id"}),
+        t["tpe_transactions"].assign(card_scheme=lambda f: f["card_brand"].map(scheme))[["tpe_txn_id", "card_scheme"]]
+        .rename(columns={"tpe_txn_id": "record_id"}),
+    ])
+    exc = t["exceptions"].merge(record_scheme, on="record_id", how="left").fillna({"card_scheme": "OTHER"})
+    parts.append(exc.groupby(keys)["exception_id"].count().rename("exception_count"))
+    parts.append(exc[exc["resolved_at"].isna()].groupby(keys)["exception_id"].count().rename("open_exception_count"))
+    days = pd.concat([p.reset_index()[["hotel_id", "business_date"]] for p in parts]).drop_duplicates()
+    grid = days.merge(pd.DataFrame({"card_scheme": ["CB_VISA_MC", "AMEX", "JCB", "OTHER"]}), how="cross")
+    out = grid.set_index(keys).join(parts).fillna(0).astype("int64").reset_index()
+    out["ecart_cents"] = out["pms_cents"] - out["tpe_cents"] - out["psp_cents"]
     return out
 
 

@@ -10,6 +10,7 @@ import email.policy
 import json
 import secrets
 import threading
+from contextlib import contextmanager
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -40,7 +41,7 @@ class SmtpHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -58,14 +59,22 @@ class SmtpHandler:
         return counts
 
 
-@pytest.fixture
-def smtp_server():
+@contextmanager
+def running_smtp_server():
     handler = SmtpHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.port = controller.port
-    yield handler
-    controller.stop()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with running_smtp_server() as handler:
+        yield handler
 
 
 class TwilioApi:
@@ -167,6 +176,10 @@ def twilio_api():
 @pytest.fixture
 def links_env(var_dir, monkeypatch):
     """A var/ with hotel H1 (Paris) and its link rules (the packaged example); no relay, no Twilio."""
+    return prepare_links_env(var_dir, monkeypatch)
+
+
+def prepare_links_env(var_dir, monkeypatch):
     for name in ("LETTRAGE_SMTP_HOST", "LETTRAGE_SMTP_PORT", "LETTRAGE_SMTP_TLS", "LETTRAGE_SMTP_USER",
                  "LETTRAGE_SMTP_PASSWORD", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
                  "LETTRAGE_TWILIO_BASE_URL", "LETTRAGE_LINK_RULES_DIR", "LETTRAGE_OPS_STORE_URL",

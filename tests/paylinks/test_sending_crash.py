@@ -9,7 +9,7 @@ from lettrage.cli import main
 from lettrage.paylinks.notify.mail_sink import find
 
 from .links_setup import make_requests, sends
-from .servers import links_env, reservation, smtp_server, twilio_api, use_smtp, use_twilio  # noqa: F401
+from .servers import reservation, use_smtp, use_twilio
 
 GUESTS = [reservation(reservation_id=f"R{i}", confirmation_no=f"4001000{i}", email=f"guest{i}@example.org",
                       phone=f"+3361234500{i}") for i in range(1, 4)]

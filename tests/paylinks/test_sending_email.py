@@ -9,7 +9,7 @@ from lettrage.paylinks import rules, store, tokens
 from lettrage.paylinks.store import LinkRequest
 
 from .links_setup import deliver, make_requests, requests_, send_due, sends
-from .servers import links_env, reservation, smtp_server, use_smtp  # noqa: F401 - fixtures
+from .servers import reservation, use_smtp
 
 EN_GUEST = dict(reservation_id="R2", confirmation_no="40012346", guest_first_name="John", guest_last_name="Smith",
                 email="john.smith@example.com", language="en", total_cents=20_000)

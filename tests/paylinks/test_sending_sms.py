@@ -6,7 +6,7 @@ import re
 from lettrage.paylinks import tokens
 
 from .links_setup import make_requests, requests_, send_due, sends
-from .servers import TwilioApi, links_env, reservation, smtp_server, twilio_api, use_smtp, use_twilio  # noqa: F401
+from .servers import TwilioApi, reservation, use_smtp, use_twilio
 
 SMS_ONLY = dict(email=None, phone="+33612345678")
 

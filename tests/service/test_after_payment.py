@@ -4,8 +4,6 @@ the API and the command line, against the simulator's DirectLink."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 from lettrage.paylinks import payments
 from tests.service.conftest import make_request
@@ -48,28 +46,25 @@ def test_no_show_capture_of_one_night_then_partial_and_full_refund(live):
         [("response", "partially_refunded"), ("response", "refunded")]
 
 
-def test_release_from_the_command_line(live):
+def test_release_from_the_command_line(live, monkeypatch, capsys):
+    from lettrage.cli import main
+
     rid = authorised(live)
-    env = {"LETTRAGE_VAR_DIR": str(live.settings.var_dir), "LETTRAGE_OGONE_URL": live.settings.ogone_url,
-           "LETTRAGE_OGONE_PSPID": "HOTELTEST", "LETTRAGE_OGONE_SHA_IN": live.settings.ogone_sha_in,
-           "LETTRAGE_OGONE_SHA_OUT": live.settings.ogone_sha_out, "LETTRAGE_OGONE_ALGORITHM": "sha512",
-           "LETTRAGE_OGONE_USERID": "api-user", "LETTRAGE_OGONE_PASSWORD": "api-pass-123",
-           "LETTRAGE_LINK_RULES_DIR": str(live.settings.link_rules_dir), "PATH": "/usr/bin:/bin",
-           "DISABLE_PANDERA_IMPORT_WARNING": "True"}
-    lettrage = [sys.executable, "-m", "lettrage"]
-    refund = subprocess.run([*lettrage, "payments", "refund", str(rid)], env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert refund.returncode == 1 and "nothing was taken to refund" in refund.stderr
-    assert len(refund.stderr.strip().splitlines()) == 1
-    out = subprocess.run([*lettrage, "payments", "release", str(rid)], env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "request released, payment released" in out.stdout
+    for name, value in {"LETTRAGE_OGONE_URL": live.settings.ogone_url, "LETTRAGE_OGONE_PSPID": "HOTELTEST",
+                        "LETTRAGE_OGONE_SHA_IN": live.settings.ogone_sha_in,
+                        "LETTRAGE_OGONE_SHA_OUT": live.settings.ogone_sha_out, "LETTRAGE_OGONE_ALGORITHM": "sha512",
+                        "LETTRAGE_OGONE_USERID": "api-user", "LETTRAGE_OGONE_PASSWORD": "api-pass-123",
+                        "LETTRAGE_LINK_RULES_DIR": str(live.settings.link_rules_dir)}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["payments", "refund", str(rid)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was taken to refund" in err and len(err.strip().splitlines()) == 1
+    assert main(["payments", "release", str(rid)]) == 0
+    assert "request released, payment released" in capsys.readouterr().out
     assert live.request(rid).status == "released"
     assert live.simulator.transactions[live.parts(rid)[0].psp_reference].status == 6
-    again = subprocess.run([*lettrage, "payments", "capture", str(rid)], env=env, capture_output=True, text=True,
-                           timeout=120)
-    assert again.returncode == 1 and "only an authorised payment can be captured" in again.stderr
+    assert main(["payments", "capture", str(rid), "--amount", "10"]) == 1
+    assert "only an authorised payment can be captured" in capsys.readouterr().err
 
 
 def test_installments_first_with_consent_then_merchant_initiated(live):

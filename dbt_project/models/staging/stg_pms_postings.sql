@@ -1,5 +1,6 @@
--- A card posting is a payment on a card channel (terminal, distance/VAD, PSP); cash and internal
--- transfers (deposit ledger to folio) are kept out of money matching.
+-- A card posting is a payment on a card channel (terminal, distance/VAD, PSP), or one with no
+-- channel but a card on it (as the matching engine reads it); cash and internal transfers
+-- (deposit ledger to folio) are kept out of money matching.
 select
     p.posting_id,
     p.hotel_id,
@@ -12,7 +13,10 @@ select
     p.card_brand,
     coalesce(s.card_scheme, 'OTHER') as card_scheme,
     p.channel,
-    coalesce(p.channel in ('terminal', 'distance', 'psp'), false) as is_card,
+    p.amount_cents is not null and (
+        coalesce(p.channel in ('terminal', 'distance', 'psp'), false)
+        or (p.channel is null and (p.card_last4 is not null or p.card_brand is not null))
+    ) as is_card,
     p.room,
     p.folio_no,
     p.reservation_id,

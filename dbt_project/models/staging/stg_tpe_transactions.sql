@@ -1,4 +1,5 @@
--- A pre-authorisation is not money; sales, completions, refunds and cancellations are (signed).
+-- A pre-authorisation is not money; sales, completions, refunds and cancellations are. Refunds
+-- and cancellations count negative whatever sign the journal wrote (as the matching engine does).
 select
     t.tpe_txn_id,
     t.hotel_id,
@@ -8,7 +9,7 @@ select
     t.terminal_label,
     t.merchant_id,
     t.txn_type,
-    t.amount_cents,
+    case when t.txn_type in ('refund', 'cancel') then -abs(t.amount_cents) else t.amount_cents end as amount_cents,
     t.currency,
     t.card_brand,
     coalesce(s.card_scheme, 'OTHER') as card_scheme,
@@ -16,7 +17,7 @@ select
     t.auth_code,
     t.remise_ref,
     t.tip_cents,
-    t.txn_type <> 'preauth' as is_money,
+    t.amount_cents is not null and t.txn_type in ('sale', 'refund', 'completion', 'cancel') as is_money,
     t.source_file
 from {{ source('warehouse', 'tpe_transactions') }} as t
 left join {{ ref('card_schemes') }} as s on s.card_brand = t.card_brand

@@ -2,6 +2,10 @@
 
 One asset per canonical source table, partitioned by business date; the hotel is a column.
 Each run replaces exactly the window (and hotels) it covers, so re-running a day is safe.
+Every file a run looks at is recorded in `inbox_files` (read, duplicate, replaced, quarantined,
+with rows in = rows out + rejected), every row it could not read in `rejects` (line, reason,
+masked raw text); unreadable files are moved to quarantine (`recon.inbox`). The metadata shows
+it per file, with the count of card numbers masked. Data-quality checks: `ingest_checks`.
 """
 
 from pathlib import Path

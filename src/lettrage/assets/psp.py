@@ -125,7 +125,41 @@ def new_psp_events(context: dg.SensorEvaluationContext, ops_store: OpsStoreResou
     return [dg.RunRequest(run_key=f"psp-events-{newest}-{d}", partition_key=d) for d in days]
 
 
-PSP_ASSETS = [psp_link_payments]
+@dg.asset(group_name="links", kinds={"python", "sqlalchemy"})
+def installment_charges(context: dg.AssetExecutionContext, ops_store: OpsStoreResource):
+    """Installments whose due date has come, charged on the card the guest let us keep at the
+    first payment (merchant-initiated, DirectLink with the alias). Each one is claimed before the
+    PSP is called, so a second run never charges it twice; a refusal is reported to the guest and
+    the hotel."""
+    from lettrage.config import load_settings
+    from lettrage.paylinks import payments
+
+    outcomes = payments.charge_due_installments(ops_store.sessions(), load_settings())
+    lines = ["| request | installment | detail |", "|---|---|---|"] + \
+        [f"| {o.request_id} | {o.part_status} | {o.detail} |" for o in outcomes]
+    return dg.MaterializeResult(metadata={
+        "charged": dg.MetadataValue.int(sum(o.part_status == "paid" for o in outcomes)),
+        "refused": dg.MetadataValue.int(sum(o.part_status == "refused" for o in outcomes)),
+        "attempts": dg.MetadataValue.md("\n".join(lines) if outcomes else "_nothing due_"),
+    })
+
+
+installments_job = dg.define_asset_job(
+    "charge_installments", selection=dg.AssetSelection.assets(installment_charges),
+    description="Charge the installments due today.", executor_def=dg.in_process_executor)
+
+
+def _installments_schedule():
+    from lettrage.config import load_settings
+
+    return dg.ScheduleDefinition(name="installments_every_morning", job=installments_job, cron_schedule="0 10 * * *",
+                                 execution_timezone=load_settings().group_timezone,
+                                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                                 description="Every morning at 10:00: charge the installments due.")
+
+
+PSP_ASSETS = [psp_link_payments, installment_charges]
 PSP_CHECKS = [link_payments_are_referenced]
-PSP_JOBS = [psp_events_job]
+PSP_JOBS = [psp_events_job, installments_job]
 PSP_SENSORS = [new_psp_events]
+PSP_SCHEDULES = [_installments_schedule()]

@@ -85,6 +85,10 @@ def run(args) -> int:
         frames.append(result.rows)
     if frames:
         rows = pd.concat(frames, ignore_index=True)
+        repeated = rows.duplicated(list(schemas.TABLES[table][1]), keep="last")
+        for source, n in rows[repeated].groupby("source_file").size().items():
+            print(f"{source}: {n} row(s) also in a file given later: the later rows are kept")
+        rows = rows[~repeated]
         if table != "trx_codes":
             rows["ingested_at"] = pd.Timestamp(dt.datetime.now(dt.UTC))
         rows = schemas.model(table).validate(rows[schemas.columns(table)])

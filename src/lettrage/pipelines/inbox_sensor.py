@@ -13,6 +13,7 @@ Cursor (JSON): `{"files": {relative path: [size, mtime_ns, sha256]}, "waiting": 
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 
@@ -23,6 +24,8 @@ from lettrage.recon.readers.hotel_config import hotel_mappings
 from lettrage.resources.inbox import InboxResource
 
 TABLE_ASSETS = {kind: dg.AssetKey(table) for kind, table in schemas.SOURCE_KINDS.items()}
+# A tick must end well within Dagster's sensor timeout (60 s): files beyond this wait for the next tick.
+TICK_BUDGET_SECONDS = 20
 
 
 def parse_cursor(text: str | None) -> dict:
@@ -57,13 +60,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox_files: InboxResource
     except FileNotFoundError as exc:
         return dg.SkipReason(str(exc))
     seen, waiting = cursor["files"], cursor["waiting"]
-    present, mappings = set(), {}
+    present, mappings, started, postponed = set(), {}, time.monotonic(), 0
     for f in inbox.scan(root, hotel_ids=list(hotels)):
         rel = f.path.relative_to(root).as_posix()
         present.add(rel)
         stat = f.path.stat()
         known = seen.get(rel)
         if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            continue
+        if time.monotonic() - started > TICK_BUDGET_SECONDS:
+            postponed += 1
             continue
         sha = f.sha256()
         seen[rel] = [stat.st_size, stat.st_mtime_ns, sha]
@@ -78,6 +84,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox_files: InboxResource
             entry = [rel, sha, f.hotel_id]
             if entry not in waiting.setdefault(day.isoformat(), []):
                 waiting[day.isoformat()].append(entry)
+    if postponed:
+        context.log.info(f"{postponed} more new file(s) are read at the next tick")
     for rel in set(seen) - present:  # gone (quarantined, archived): forget it
         del seen[rel]
     requests = []

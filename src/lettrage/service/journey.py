@@ -143,28 +143,24 @@ def _link_from_mail(settings: Settings, sessions, request_id: int) -> str:
     return m[0] if m else fallback
 
 
-def _ensure_rules(settings: Settings, hotel_id: str) -> None:
-    """The hotel needs link rules (sender, signature, notices); the packaged example if it has none."""
-    import shutil
-    from pathlib import Path
-
+def _ensure_rules(settings: Settings, hotel_id: str, hotel_name: str) -> None:
+    """The hotel needs link rules (sender, signature, notices): the documented example if none."""
     from lettrage.paylinks import rules
 
     target = rules.rules_path(settings.link_rules_dir or settings.inbox_dir, hotel_id)
-    if target.exists():
-        return
-    examples = Path(rules.__file__).parent / "examples"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(examples / "rules.yaml", target)
-    shutil.copy(examples / "conditions-de-vente.pdf", target.parent / "conditions-de-vente.pdf")
+    if not target.exists():
+        domain = re.sub(r"[^a-z0-9]+", "-", hotel_name.lower()).strip("-") + ".example"
+        rules.install_example(target, hotel_name, domain)
 
 
-def _hotel(settings: Settings) -> str:
+def _hotel(settings: Settings) -> tuple[str, str]:
+    """The demo group's first hotel (id, name)."""
     from lettrage.recon.hotels import HOTELS_FILE, load_hotels
 
     path = settings.inbox_dir / HOTELS_FILE
     hotels = load_hotels(path) if path.exists() else {}
-    return next(iter(sorted(hotels)), "DEMO")
+    first = sorted(hotels)[0] if hotels else None
+    return (first, hotels[first].name) if first else ("DEMO", "Hôtel Démo")
 
 
 def _wait(predicate, timeout: float) -> bool:
@@ -190,8 +186,9 @@ def run_demo_journey(settings: Settings, hotel_id: str | None = None, guests=GUE
     service_port, psp_port = free_port(), free_port()
     settings = dataclasses.replace(settings, public_base_url=f"http://127.0.0.1:{service_port}",
                                    ogone_url=f"http://127.0.0.1:{psp_port}/ncol/test", psp_provider="ogone")
-    hotel_id = hotel_id or _hotel(settings)
-    _ensure_rules(settings, hotel_id)
+    default_id, hotel_name = _hotel(settings)
+    hotel_id = hotel_id or default_id
+    _ensure_rules(settings, hotel_id, hotel_name)
     sessions = store.session_factory(settings.ops_store_url)
     simulator = Simulator(SimulatorSettings.from_settings(settings, duplicates=1, stale_pending=True,
                                                           retry_delay=0.5))

@@ -18,7 +18,6 @@ import pandas as pd
 
 from lettrage.recon import schemas
 from lettrage.recon.generate.group import HotelProfile
-from lettrage.recon.generate.guests import padded
 from lettrage.recon.generate.truth import Truth
 
 FEE_BPS = {  # commission in basis points of the gross, per provider and brand
@@ -73,6 +72,15 @@ def _ticket_lines(t: pd.DataFrame, provider: str, bps_of: dict, fixed: int = 0) 
     bps = np.array([bps_of.get(b, OTHER_BPS) for b in t["card_brand"]])
     commission = np.where(gross > 0, np.round(gross * bps / 10_000), 0).astype(np.int64) + fixed
     return {"gross": gross, "commission": commission, "line_type": np.where(gross < 0, "refund", "sale")}
+
+
+def references(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Adyen's 16-character PSP references: letters and digits (a 16-digit number would pass for a
+    card number and be masked on the way in)."""
+    alphabet = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ23456789"))
+    chars = alphabet[rng.integers(len(alphabet), size=(n, 16))]
+    chars[:, 0] = alphabet[rng.integers(24, size=n)]  # a letter first
+    return np.array(["".join(row) for row in chars], dtype=object)
 
 
 def _frame(n: int, **columns) -> pd.DataFrame:
@@ -188,8 +196,7 @@ def _adyen(profile: HotelProfile, t: pd.DataFrame, rng: np.random.Generator) -> 
     batches = {d: str(first + i) for i, d in enumerate(sorted(set(booked)))}
     batch = np.array([batches[d] for d in booked], dtype=object)
     account = profile.adyen_account
-    psp = padded(rng.integers(10**15, 10**16, size=len(t)), 16)
-    modification = padded(rng.integers(10**15, 10**16, size=len(t)), 16)
+    psp, modification = references(rng, len(t)), references(rng, len(t))
     kind = np.where(v["line_type"] == "refund", "Refunded", "Settled").astype(object)
     ids = np.array([f"{hotel.hotel_id}:{account}:{b}:{p}:{k}:{m}" for b, p, k, m in
                     zip(batch, psp, kind, modification, strict=True)], dtype=object)

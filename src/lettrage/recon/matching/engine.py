@@ -200,8 +200,8 @@ def run_tpe_remittance(leg: Leg, conn, rules: Rules, clock: Clock) -> None:
                      {"k": stages.card_key(R), "d": R.bdate}, "l.k = r.k AND l.d = r.d")
     if len(cand["l"]):
         cost = np.abs(cand["dt"]).astype(np.float64)
-        l, r, _ = stages.choose_pairs(leg, cand, cost, rules)
-        leg.add_pairs(l, r, "exact", "card_amount_day")
+        lf, r, _ = stages.choose_pairs(leg, cand, cost, rules)
+        leg.add_pairs(lf, r, "exact", "card_amount_day")
     _batches(leg)
     stages.tolerant_amount(leg, conn, rules, "tolerant", "amount_within_tolerance", lo, hi, same_day=True)
     clock.lap("tpe_remittance")
@@ -330,16 +330,16 @@ def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
     pl = np.zeros(leg.left.n, dtype=np.int8)
     pr = np.zeros(leg.right.n, dtype=np.int8)
     for b in leg.pairs_:
-        pl[b.l] = leg.right.brand[b.r]
-        pr[b.r] = leg.left.brand[b.l]
+        pl[b.lf] = leg.right.brand[b.r]
+        pr[b.r] = leg.left.brand[b.lf]
     for g in leg.groups_:
         first_r = {}
         for grp, i in zip(g.rg.tolist(), g.r.tolist(), strict=True):
             first_r.setdefault(grp, i)
         first_l = {}
-        for grp, i in zip(g.lg.tolist(), g.l.tolist(), strict=True):
+        for grp, i in zip(g.lg.tolist(), g.lf.tolist(), strict=True):
             first_l.setdefault(grp, i)
-        for grp, i in zip(g.lg.tolist(), g.l.tolist(), strict=True):
+        for grp, i in zip(g.lg.tolist(), g.lf.tolist(), strict=True):
             pl[i] = leg.right.brand[first_r[grp]]
         for grp, i in zip(g.rg.tolist(), g.r.tolist(), strict=True):
             pr[i] = leg.left.brand[first_l[grp]]

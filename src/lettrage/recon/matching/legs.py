@@ -34,7 +34,7 @@ def packable(amount: np.ndarray) -> np.ndarray:
 
 @dataclass
 class PairBatch:
-    l: np.ndarray
+    lf: np.ndarray
     r: np.ndarray
     stage: str
     rule: str
@@ -46,7 +46,7 @@ class GroupBatch:
     """k-to-m matches: member arrays with the group number (0..) of each member."""
 
     lg: np.ndarray
-    l: np.ndarray
+    lf: np.ndarray
     rg: np.ndarray
     r: np.ndarray
     stage: str
@@ -101,37 +101,37 @@ class Leg:
             result = {k: v[keep] for k, v in result.items()}
         return result
 
-    def time_cost(self, dt: np.ndarray, l: np.ndarray, skew_factor: float) -> np.ndarray:
+    def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:
         """How unlikely a time gap is: a posting normally follows the ticket; one before it
         (clock skew) costs more; the cost grows faster than the gap so that, among identical
         charges, the assignment that keeps their order wins."""
-        w = self.window_s[self.left.hotel[l]].astype(np.float64)
+        w = self.window_s[self.left.hotel[lf]].astype(np.float64)
         a = np.where(dt >= 0, dt, -dt * skew_factor).astype(np.float64)
         return a + a * a / (2.0 * np.maximum(w, 60.0))
 
     # --- results ------------------------------------------------------------------------------
 
-    def base_flags(self, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    def base_flags(self, lf: np.ndarray, r: np.ndarray) -> np.ndarray:
         """Flags any match carries: a brand not explained by co-badging, records on different
         business dates (each day's écart shows its share)."""
-        flags = np.where(brands.compatible(self.left.brand[l], self.right.brand[r]), 0, BIT["BRAND_MISMATCH"])
+        flags = np.where(brands.compatible(self.left.brand[lf], self.right.brand[r]), 0, BIT["BRAND_MISMATCH"])
         if self.name != "tpe_remittance":
-            flags = flags | np.where(self.left.bdate[l] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
+            flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
         return flags.astype(np.int64)
 
-    def add_pairs(self, l, r, stage: str, rule: str, flags=0) -> int:
-        l, r = np.asarray(l, dtype=np.int64), np.asarray(r, dtype=np.int64)
-        if len(l) == 0:
+    def add_pairs(self, lf, r, stage: str, rule: str, flags=0) -> int:
+        lf, r = np.asarray(lf, dtype=np.int64), np.asarray(r, dtype=np.int64)
+        if len(lf) == 0:
             return 0
-        assert self.lfree[l].all() and self.rfree[r].all(), "a record is matched twice"
-        f = self.base_flags(l, r) | np.asarray(flags, dtype=np.int64)
-        delta = self.left.amount[l] - self.right.amount[r]
+        assert self.lfree[lf].all() and self.rfree[r].all(), "a record is matched twice"
+        f = self.base_flags(lf, r) | np.asarray(flags, dtype=np.int64)
+        delta = self.left.amount[lf] - self.right.amount[r]
         f = f | np.where(delta != 0, BIT[self.amount_code], 0)
-        self.lfree[l] = False
+        self.lfree[lf] = False
         self.rfree[r] = False
-        self.pairs_.append(PairBatch(l, r, stage, rule, f.astype(np.int64)))
-        self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(l)
-        return len(l)
+        self.pairs_.append(PairBatch(lf, r, stage, rule, f.astype(np.int64)))
+        self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(lf)
+        return len(lf)
 
     def add_groups(self, groups: list[tuple[list[int], list[int], int]], stage: str, rule: str) -> int:
         """groups: (left members, right members, extra flag bits)."""

@@ -106,20 +106,20 @@ class Ledger:
         for b in leg.pairs_:
             # in left-record order, whatever order the candidates came in (deterministic rows)
             mark = np.zeros(L.n, dtype=bool)
-            mark[b.l] = True
+            mark[b.lf] = True
             partner = np.empty(L.n, dtype=np.int64)
-            partner[b.l] = b.r
+            partner[b.lf] = b.r
             order_of = np.empty(L.n, dtype=np.int64)
-            order_of[b.l] = np.arange(len(b.l))
-            l = np.flatnonzero(mark)
-            r = partner[l]
-            flags = b.flags[order_of[l]]
-            ids = L.ids.take(pa.array(l))
-            dts = L.ts[l] - R.ts[r]
-            delta = L.amount[l] - R.amount[r]
-            self._rows(leg, 0, l, ids, b.stage, b.rule, dts, delta, flags, ids)
+            order_of[b.lf] = np.arange(len(b.lf))
+            lf = np.flatnonzero(mark)
+            r = partner[lf]
+            flags = b.flags[order_of[lf]]
+            ids = L.ids.take(pa.array(lf))
+            dts = L.ts[lf] - R.ts[r]
+            delta = L.amount[lf] - R.amount[r]
+            self._rows(leg, 0, lf, ids, b.stage, b.rule, dts, delta, flags, ids)
             self._rows(leg, 1, r, ids, b.stage, b.rule, dts, delta, flags)
-            self._pair_exceptions(leg, PairBatch(l, r, b.stage, b.rule, flags), ids, family_l, family_r)
+            self._pair_exceptions(leg, PairBatch(lf, r, b.stage, b.rule, flags), ids, family_l, family_r)
         for g in leg.groups_:
             self._groups(leg, g, family_l, family_r)
         for side, codes, fam in ((0, lcode, family_l), (1, rcode, family_r)):
@@ -133,25 +133,25 @@ class Ledger:
         L, R = leg.left, leg.right
         n = len(g.flags)
         # name: the lowest left id of each group
-        left_ids = L.ids.take(pa.array(g.l)).to_pylist()
+        left_ids = L.ids.take(pa.array(g.lf)).to_pylist()
         name = {}
         for grp, rid in zip(g.lg.tolist(), left_ids, strict=True):
             name[grp] = min(name.get(grp, rid), rid)
         lsum = np.zeros(n, dtype=np.int64)
         rsum = np.zeros(n, dtype=np.int64)
-        np.add.at(lsum, g.lg, L.amount[g.l])
+        np.add.at(lsum, g.lg, L.amount[g.lf])
         np.add.at(rsum, g.rg, R.amount[g.r])
         lmax = np.full(n, np.iinfo(np.int64).min)
         rmin = np.full(n, np.iinfo(np.int64).max)
-        np.maximum.at(lmax, g.lg, L.ts[g.l])
+        np.maximum.at(lmax, g.lg, L.ts[g.lf])
         np.minimum.at(rmin, g.rg, R.ts[g.r])
         dts, delta = lmax - rmin, lsum - rsum
-        for side, grp, idx in ((0, g.lg, g.l), (1, g.rg, g.r)):
+        for side, grp, idx in ((0, g.lg, g.lf), (1, g.rg, g.r)):
             ids = pa.array([name[x] for x in grp.tolist()], pa.string())
             self._rows(leg, side, idx, ids, g.stage, g.rule, dts[grp], delta[grp], g.flags[grp])
         # exceptions of flagged groups, by (business date, family) bucket
         for k in np.flatnonzero(g.flags):
-            ls, rs = g.l[g.lg == k], g.r[g.rg == k]
+            ls, rs = g.lf[g.lg == k], g.r[g.rg == k]
             buckets: dict[tuple, int] = defaultdict(int)
             for i in ls.tolist():
                 buckets[(int(L.hotel[i]), int(L.bdate[i]), int(family_l[i]))] += int(L.amount[i])
@@ -164,9 +164,9 @@ class Ledger:
         k = np.flatnonzero(b.flags)
         if len(k) == 0:
             return
-        l, r, flags = b.l[k], b.r[k], b.flags[k]
+        lf, r, flags = b.lf[k], b.r[k], b.flags[k]
         mids = ids.take(pa.array(k))
-        same = (L.bdate[l] == R.bdate[r]) & (family_l[l] == family_r[r]) & (L.hotel[l] == R.hotel[r])
+        same = (L.bdate[lf] == R.bdate[r]) & (family_l[lf] == family_r[r]) & (L.hotel[lf] == R.hotel[r])
         # Vectorised for the usual case: one bucket, the difference on the subject record.
         for code in PRIORITY:
             has = (flags & BIT[code]) != 0
@@ -177,11 +177,11 @@ class Ledger:
                 higher |= (flags & BIT[c]) != 0
             primary = has & ~higher
             right = code in RIGHT_SUBJECT
-            subj = r if right else l
+            subj = r if right else lf
             s = R if right else L
             fam = family_r if right else family_l
             sel = np.flatnonzero(has & (same | ~primary))
-            amount = np.where(primary[sel], L.amount[l[sel]] - R.amount[r[sel]], 0)
+            amount = np.where(primary[sel], L.amount[lf[sel]] - R.amount[r[sel]], 0)
             self._exc(leg, np.full(len(sel), CODE_INDEX[code]), 1 if right else 0, subj[sel],
                       s.ids.take(pa.array(subj[sel])), s.hotel[subj[sel]], s.bdate[subj[sel]], fam[subj[sel]],
                       amount, mids.take(pa.array(sel)))
@@ -189,10 +189,10 @@ class Ledger:
             two = np.flatnonzero(has & ~same & primary)
             if len(two):
                 for bucket_side in (0, 1):
-                    b_idx = l[two] if bucket_side == 0 else r[two]
+                    b_idx = lf[two] if bucket_side == 0 else r[two]
                     bs = L if bucket_side == 0 else R
                     bfam = family_l if bucket_side == 0 else family_r
-                    share = L.amount[l[two]] if bucket_side == 0 else -R.amount[r[two]]
+                    share = L.amount[lf[two]] if bucket_side == 0 else -R.amount[r[two]]
                     self._exc(leg, np.full(len(two), CODE_INDEX[code]), 1 if right else 0, subj[two],
                               s.ids.take(pa.array(subj[two])), bs.hotel[b_idx], bs.bdate[b_idx], bfam[b_idx],
                               share, mids.take(pa.array(two)), suffix=bucket_side != (1 if right else 0))

@@ -29,25 +29,25 @@ def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def one_to_one(l: np.ndarray, r: np.ndarray, cost: np.ndarray, left_ids: pa.Array, right_ids: pa.Array,
+def one_to_one(lf: np.ndarray, r: np.ndarray, cost: np.ndarray, left_ids: pa.Array, right_ids: pa.Array,
                left_penalty=None, right_penalty=None) -> np.ndarray:
     """Choose at most one edge per node: a boolean mask over the edges (l[i], r[i], cost[i]).
 
     `left_penalty(nodes)` / `right_penalty(nodes)`, when given, return a cost added to every
     edge of those nodes; it never changes which nodes get a partner when all of them can, only
     who is left out when some must be (the later of two duplicate charges)."""
-    chosen = np.zeros(len(l), dtype=bool)
-    if len(l) == 0:
+    chosen = np.zeros(len(lf), dtype=bool)
+    if len(lf) == 0:
         return chosen
-    n_left, n_right = int(l.max()) + 1, int(r.max()) + 1
-    dl = np.bincount(l, minlength=n_left)
+    n_left, n_right = int(lf.max()) + 1, int(r.max()) + 1
+    dl = np.bincount(lf, minlength=n_left)
     dr = np.bincount(r, minlength=n_right)
-    simple = (dl[l] == 1) & (dr[r] == 1)
+    simple = (dl[lf] == 1) & (dr[r] == 1)
     chosen[simple] = True
     conflicted = np.flatnonzero(~simple)
     if len(conflicted) == 0:
         return chosen
-    cl, cr, cc = l[conflicted], r[conflicted], cost[conflicted].astype(np.float64)
+    cl, cr, cc = lf[conflicted], r[conflicted], cost[conflicted].astype(np.float64)
     ul, li = np.unique(cl, return_inverse=True)
     ur, ri = np.unique(cr, return_inverse=True)
     if left_penalty is not None:

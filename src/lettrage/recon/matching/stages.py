@@ -82,14 +82,14 @@ def _amount_key(side) -> np.ndarray:
 
 def choose_pairs(leg: Leg, cand: dict, cost: np.ndarray, rules: Rules, twins: bool = False,
                  unique_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    l, r = cand["l"], cand["r"]
-    if len(l) == 0:
-        return l, r, np.zeros(0, bool)
+    lf, r = cand["l"], cand["r"]
+    if len(lf) == 0:
+        return lf, r, np.zeros(0, bool)
     if unique_only:
-        dl = np.bincount(l)
+        dl = np.bincount(lf)
         dr = np.bincount(r)
-        keep = (dl[l] == 1) & (dr[r] == 1)
-        return l[keep], r[keep], keep
+        keep = (dl[lf] == 1) & (dr[r] == 1)
+        return lf[keep], r[keep], keep
     lp = rp = None
     if twins:
         lkey, rkey = card_key(leg.left), card_key(leg.right)
@@ -101,8 +101,8 @@ def choose_pairs(leg: Leg, cand: dict, cost: np.ndarray, rules: Rules, twins: bo
         def rp(nodes):
             return np.where(earlier_twin(rkey, leg.right.ts, nodes, rules.duplicate_tpe_s), big, 0.0)
 
-    chosen = one_to_one(l, r, cost, leg.left.ids, leg.right.ids, lp, rp)
-    return l[chosen], r[chosen], chosen
+    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
+    return lf[chosen], r[chosen], chosen
 
 
 # --- generic stages ---------------------------------------------------------------------------
@@ -120,14 +120,14 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor) if len(cand["l"]) else np.zeros(0)
     if len(cost):
         cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
-    l, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
-    return leg.add_pairs(l, r, stage, rule, extra_flags)
+    lf, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
+    return leg.add_pairs(lf, r, stage, rule, extra_flags)
 
 
-def _compatible(leg: Leg, l, r):
+def _compatible(leg: Leg, lf, r):
     from lettrage.recon.matching.brands import compatible
 
-    return compatible(leg.left.brand[l], leg.right.brand[r])
+    return compatible(leg.left.brand[lf], leg.right.brand[r])
 
 
 def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
@@ -142,19 +142,19 @@ def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.
     cand = leg.pairs(conn, lm, rm, {"k": card_key(L, False), "a": L.amount, "d": L.bdate},
                      {"k": card_key(R, False), "a": R.amount, "d": R.bdate, "lo": lo[R.hotel], "hi": hi[R.hotel]},
                      on)
-    l, r = cand["l"], cand["r"]
-    if len(l) == 0:
+    lf, r = cand["l"], cand["r"]
+    if len(lf) == 0:
         return 0
-    delta = np.abs(L.amount[l] - R.amount[r])
-    h = L.hotel[l]
-    allowed = np.maximum(leg.tol_cents[h], leg.tol_pct[h] * np.maximum(np.abs(L.amount[l]), np.abs(R.amount[r])) // 100)
+    delta = np.abs(L.amount[lf] - R.amount[r])
+    h = L.hotel[lf]
+    allowed = np.maximum(leg.tol_cents[h], leg.tol_pct[h] * np.maximum(np.abs(L.amount[lf]), np.abs(R.amount[r])) // 100)
     keep = delta <= allowed
     cand = {k: v[keep] for k, v in cand.items()}
-    l, r, delta = cand["l"], cand["r"], delta[keep]
-    w = leg.window_s[L.hotel[l]].astype(np.float64)
-    cost = leg.time_cost(cand["dt"], l, rules.skew_factor) + 4.0 * w * delta / np.maximum(np.abs(R.amount[r]), 1)
-    l, r, _ = choose_pairs(leg, cand, cost, rules)
-    return leg.add_pairs(l, r, stage, rule)
+    lf, r, delta = cand["l"], cand["r"], delta[keep]
+    w = leg.window_s[L.hotel[lf]].astype(np.float64)
+    cost = leg.time_cost(cand["dt"], lf, rules.skew_factor) + 4.0 * w * delta / np.maximum(np.abs(R.amount[r]), 1)
+    lf, r, _ = choose_pairs(leg, cand, cost, rules)
+    return leg.add_pairs(lf, r, stage, rule)
 
 
 def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lmask, rmask,
@@ -174,8 +174,8 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
     if hamming:  # a typo (one digit, or two neighbours swapped) is likelier than another card
         cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
                                2.0 * leg.window_s[L.hotel[cand["l"]]])
-    l, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
-    return leg.add_pairs(l, r, stage, rule, flags)
+    lf, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
+    return leg.add_pairs(lf, r, stage, rule, flags)
 
 
 def _keying_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -212,8 +212,8 @@ def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", misma
         cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
         if not same_amount:
             cost = cost + 1e6 * np.abs(L.amount[cand["l"]] - R.amount[cand["r"]])
-        l, r, _ = choose_pairs(leg, cand, cost, rules)
-        made += leg.add_pairs(l, r, stage, f"{rule}" if same_amount else f"{rule}_amount_differs")
+        lf, r, _ = choose_pairs(leg, cand, cost, rules)
+        made += leg.add_pairs(lf, r, stage, f"{rule}" if same_amount else f"{rule}_amount_differs")
     return made
 
 

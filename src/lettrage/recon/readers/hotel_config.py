@@ -140,10 +140,18 @@ def _trx_codes(spec, path: Path, hotel) -> pd.DataFrame | None:
         return read_file(codes_path, "trx_codes", hotel, fmt="generic").rows
     if isinstance(spec, list):
         from lettrage.recon import schemas
+        from lettrage.recon.readers.conventions import card_brand
+        from lettrage.recon.readers.mapped import channel
 
-        frame = pd.DataFrame(spec)
+        frame = pd.DataFrame(spec).reindex(columns=schemas.columns("trx_codes"))
         frame["hotel_id"] = getattr(hotel, "hotel_id", "")
-        return schemas.model("trx_codes").validate(frame.reindex(columns=schemas.columns("trx_codes")))
+        frame["trx_code"] = frame["trx_code"].astype(str)
+        frame["card_brand"] = frame["card_brand"].map(lambda v: card_brand(v) if isinstance(v, str) else None)
+        frame["channel"] = frame["channel"].map(lambda v: channel(v) if isinstance(v, str) else None)
+        try:
+            return schemas.model("trx_codes").validate(frame)
+        except Exception as exc:  # noqa: BLE001 - pandera's message names the column
+            raise ValueError(f"{path}: bad trx_codes rows: {str(exc).splitlines()[0]}") from exc
     raise ValueError(f"{path}: trx_codes must be a file name or a list of rows")
 
 

@@ -1,0 +1,60 @@
+"""The engine on benchmark data with ground truth: accuracy, the checks, determinism."""
+
+from __future__ import annotations
+
+import pyarrow.compute as pc
+import pytest
+
+from lettrage.recon.bench.generate import generate
+from lettrage.recon.bench.score import score
+from lettrage.recon.matching.checks import register_output, run_checks
+from lettrage.recon.matching.engine import run_matching
+from lettrage.recon.matching.run import connect, match_files, open_files
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    generate(folder, 20_000, "default", seed=5)
+    return folder
+
+
+def _files(folder):
+    return dict(pms=folder / "pms_postings.parquet", tpe=folder / "tpe_transactions.parquet",
+                hotels=folder / "hotels.csv")
+
+
+def test_accuracy_against_truth(data, tmp_path):
+    match_files(out=tmp_path, **_files(data))
+    s = score(tmp_path, data / "truth_matches.parquet", data / "truth_anomalies.parquet",
+              {"pms_postings": data / "pms_postings.parquet", "tpe_transactions": data / "tpe_transactions.parquet"})
+    one = s["kinds"]["pms_tpe:one_to_one"]
+    assert one["precision"] >= 0.998 and one["precision_value_equivalent"] >= 0.9999
+    assert one["recall_in_window"] >= 0.998
+    assert s["kinds"]["pms_tpe:split"]["precision"] >= 0.99 and s["kinds"]["pms_tpe:split"]["recall"] >= 0.98
+    assert s["kinds"]["pms_tpe:amount_mismatch"]["precision"] >= 0.99
+    for code in ("MISSING_IN_PMS", "MISSING_IN_TPE", "BRAND_MISMATCH", "LATE_POSTING", "AMOUNT_MISMATCH"):
+        assert s["codes"][code]["precision"] >= 0.98, code
+        assert s["codes"][code]["recall"] >= 0.94, code
+
+
+def test_checks_hold_and_output_is_deterministic(data):
+    results = []
+    for threads, limit in ((1, None), (2, None), (2, "200MB")):
+        conn = connect(threads, limit)
+        open_files(conn, **_files(data))
+        out = run_matching(conn)
+        register_output(conn, out)
+        checks = run_checks(conn)
+        assert all(c["passed"] for c in checks.values()), checks
+        assert checks["every_record_once"]["records_in_scope"] > 38_000
+        results.append(out)
+        conn.close()
+    first = results[0]
+    for other in results[1:]:
+        assert other.card_matches.equals(first.card_matches)
+        assert other.exceptions.equals(first.exceptions)
+        assert other.daily_summary.equals(first.daily_summary)
+    # transfers and cash never reach the ledger
+    ids = first.card_matches.column("record_id")
+    assert not pc.any(pc.starts_with(ids, "Q")).as_py()
