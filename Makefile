@@ -33,6 +33,11 @@ ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME) && cp deploy/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# The payment service (guests' links, PSP notifications, SMS callbacks, dashboard) on 127.0.0.1:8000;
+# `lettrage psp-simulator` in another terminal plays the PSP (Ogone protocol) on 127.0.0.1:8010.
+serve: $(STAMP)
+	$(BIN)/lettrage serve
+
 # Re-resolve the dependencies of pyproject.toml into requirements.lock (run by a developer, committed).
 lock:
 	rm -rf /tmp/lettrage-lock && $(PYTHON) -m venv /tmp/lettrage-lock

@@ -15,20 +15,23 @@ from lettrage.paylinks.psp import ogone
 from lettrage.service.serving import free_port
 
 
-def start(args: list[str], env: dict, ready: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "lettrage", *args], env={**os.environ, **env},
+def start(args: list[str], env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "lettrage", *args], env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def ready(proc: subprocess.Popen, url: str) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(proc.stdout.read().decode())
         try:
-            if httpx.get(ready, timeout=1).status_code < 500:
-                return proc
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
         except httpx.HTTPError:
             time.sleep(0.2)
     stop(proc)
-    raise AssertionError(f"{args[0]} did not answer on {ready}")
+    raise AssertionError(f"nothing answered on {url}")
 
 
 def stop(proc: subprocess.Popen) -> str:
@@ -42,9 +45,11 @@ def test_simulator_and_service_processes(var_dir):
     env = {"LETTRAGE_VAR_DIR": str(var_dir), "LETTRAGE_OGONE_PSPID": "CLIHOTEL", "LETTRAGE_OGONE_SHA_IN": "cli-in-pass",
            "LETTRAGE_OGONE_ALGORITHM": "sha256", "LETTRAGE_PUBLIC_BASE_URL": f"http://127.0.0.1:{service_port}",
            "LETTRAGE_OGONE_SHA_OUT": "cli-out-pass", "DISABLE_PANDERA_IMPORT_WARNING": "True"}
-    sim = start(["psp-simulator", "--port", str(psp_port), "--duplicates", "1"], env, f"http://127.0.0.1:{psp_port}/")
-    service = start(["serve", "--port", str(service_port)], env, f"http://127.0.0.1:{service_port}/healthz")
+    sim = start(["psp-simulator", "--port", str(psp_port), "--duplicates", "1"], env)
+    service = start(["serve", "--port", str(service_port)], env)
     try:
+        ready(sim, f"http://127.0.0.1:{psp_port}/")
+        ready(service, f"http://127.0.0.1:{service_port}/healthz")
         home = httpx.get(f"http://127.0.0.1:{psp_port}/")
         assert "CLIHOTEL" in home.text and "4000000000003220" in home.text
         account = ogone.OgoneAccount("CLIHOTEL", f"http://127.0.0.1:{psp_port}/ncol/test", "cli-in-pass", "", "sha256")

@@ -128,3 +128,10 @@ def test_requests_nobody_paid_in_time_expire(sessions):
         assert requests.expire_overdue(s, NOW + dt.timedelta(days=2)) == 0
         assert requests.expire_overdue(s, NOW + dt.timedelta(days=3)) == 1
     assert all_requests(sessions)[0].status == "expired"
+
+
+def test_two_hotels_with_the_same_confirmation_number_never_share_an_order_reference(sessions):
+    run(sessions, [reservation()])
+    other = rules.LinkRules(**{**vars(example()), "hotel_id": "H2"})
+    run(sessions, [reservation(hotel_id="H2")], link_rules=other)
+    assert [(r.hotel_id, r.order_id) for r in all_requests(sessions)] == [("H1", "40012345-1"), ("H2", "40012345-2")]

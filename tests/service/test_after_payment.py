@@ -102,3 +102,61 @@ def test_a_refused_installment_is_reported(live):
     assert outcome.part_status == "refused"
     assert ("response", "refused") in live.sends(rid) and ("hotel_notice", "refused") in live.sends(rid)
     assert live.request(rid).status == "paid"  # the first part stays paid
+
+
+def test_an_installment_charge_without_answer_is_looked_up_not_repeated(live):
+    from sqlalchemy import update
+
+    from lettrage.paylinks import store
+    from lettrage.paylinks.psp import ogone
+
+    rid = make_request(live.sessions, kind="installments", amount_cents=30000, language="en", installments=3)
+    live.pay(live.http.get(live.link(rid)), store_card="1")
+    live.simulator.wait_for_notifications()
+    parts = live.parts(rid)
+    # Part 2 reached the PSP but the answer was lost; part 3 never left (both left "pending").
+    ogone.DirectLink(ogone.OgoneAccount.from_settings(live.settings)).alias_payment(
+        order_id=parts[1].order_id, alias=parts[1].alias, amount_cents=parts[1].amount_cents, currency="EUR")
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with store.transaction(live.sessions) as s:
+        s.execute(update(store.Payment).where(store.Payment.id.in_([parts[1].id, parts[2].id]))
+                  .values(status="pending", updated_at=an_hour_ago))
+    outcomes = payments.charge_due_installments(live.sessions, live.settings, parts[0].due_date)
+    assert [o.part_status for o in outcomes] == ["paid"]
+    assert [p.status for p in live.parts(rid)] == ["paid", "paid", "planned"]
+    charged = [t.order_id for t in live.simulator.transactions.values() if t.order_id.endswith(("-P2", "-P3"))]
+    assert charged == [parts[1].order_id]  # found at the PSP, not charged a second time
+
+
+def test_worldline_capture_is_settled_by_its_webhook(live, settings):
+    import base64
+    import dataclasses
+    import hashlib
+    import hmac
+    import json
+
+    from lettrage.service.serving import BackgroundServer
+    from tests.paylinks.psp.test_worldline import FakeWorldline
+
+    rid = make_request(live.sessions, kind="preauth", amount_cents=50000, language="en")
+    live.http.get(live.link(rid))
+    order = live.parts(rid)[0].order_id
+
+    def webhook(event_id, status, category, amount):
+        body = json.dumps({"id": event_id, "type": "payment.x", "payment": {
+            "id": "WL-PAY-1", "status": status, "statusOutput": {"statusCategory": category},
+            "paymentOutput": {"amountOfMoney": {"amount": amount, "currencyCode": "EUR"},
+                              "references": {"merchantReference": order}}}}).encode()
+        sig = base64.b64encode(hmac.new(b"wl-webhook-secret", body, hashlib.sha256).digest()).decode()
+        return live.http.post("/psp/worldline/webhook", content=body, headers={"X-GCS-Signature": sig})
+
+    assert webhook("w1", "PENDING_CAPTURE", "PENDING_MERCHANT", 50000).status_code == 200
+    fake = FakeWorldline("k", "s")
+    with BackgroundServer(fake.app) as wl:
+        other = dataclasses.replace(settings, worldline_api_endpoint=wl.url, worldline_merchant_id="M1",
+                                    worldline_api_key="k", worldline_api_secret="s")
+        asked = payments.capture(live.sessions, other, rid, 20000)
+    assert fake.calls == [("capture", "WL-PAY-1", {"amount": 20000, "isFinal": True})]
+    assert (asked.part_status, live.request(rid).status) == ("authorised", "authorised")  # requested only
+    assert webhook("w2", "CAPTURED", "COMPLETED", 20000).status_code == 200
+    assert live.request(rid).status == "captured"

@@ -86,3 +86,33 @@ def test_twilio_status_callbacks_are_verified_and_only_move_forward(live):
     assert callback("queued").status_code == 200
     assert status() == ("delivered", None)
     assert live.http.post("/sms/status", data={"MessageSid": "SM0001", "MessageStatus": "failed"}).status_code == 403
+
+
+def test_worldline_link_redirects_to_its_hosted_checkout(live, settings):
+    import dataclasses
+
+    import httpx
+
+    from lettrage.service.app import create_app
+    from lettrage.service.serving import BackgroundServer
+    from tests.paylinks.psp.test_worldline import FakeWorldline
+
+    fake = FakeWorldline("key-7", "secret-7")
+    rid = make_request(live.sessions, kind="preauth", amount_cents=42000, language="fr")
+    with BackgroundServer(fake.app) as wl:
+        other = dataclasses.replace(settings, psp_provider="worldline", worldline_api_endpoint=wl.url,
+                                    worldline_merchant_id="M77", worldline_api_key="key-7",
+                                    worldline_api_secret="secret-7")
+        with BackgroundServer(create_app(other)) as srv:
+            answer = httpx.get(srv.url + live.link(rid))
+            assert answer.status_code == 303
+            assert answer.headers["location"] == "https://payment.example/hostedcheckout/HC-1"
+            (kind, merchant, body), = fake.calls
+            order = live.parts(rid)[0].order_id
+            assert (merchant, body["order"]["references"]["merchantReference"]) == ("M77", order)
+            assert body["cardPaymentMethodSpecificInput"]["authorizationMode"] == "PRE_AUTHORIZATION"
+            back = httpx.get(body["hostedCheckoutSpecificInput"]["returnUrl"].replace(
+                settings.public_base_url, srv.url))
+            assert "Nous vérifions votre paiement" in back.text and "CONF-1001" in back.text  # no webhook yet
+            forged_return = httpx.get(f"{srv.url}/result/wl/{order}/0123456789abcdef01234567")
+            assert "CONF-1001" not in forged_return.text

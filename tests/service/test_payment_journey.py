@@ -83,7 +83,7 @@ def test_out_of_order_refusal_then_payment(live):
                                ("response", "paid"), ("hotel_notice", "paid")]
 
 
-def test_forged_and_tampered_notifications_are_refused_and_kept(live):
+def test_forged_and_tampered_notifications_are_refused_and_kept(live, caplog):
     rid = make_request(live.sessions)
     live.http.get(live.link(rid))
     order = live.parts(rid)[0].order_id
@@ -98,6 +98,8 @@ def test_forged_and_tampered_notifications_are_refused_and_kept(live):
     events = live.events()
     assert len(events) == 3 and not any(e.signature_ok or e.applied for e in events)
     assert all(e.order_id == order for e in events)  # kept as received, for a person to look at
+    assert caplog.text.count("SHA-OUT signature missing or wrong") == 3
+    assert SHA_OUT not in caplog.text and live.settings.ogone_sha_in not in caplog.text
     # A result URL with forged parameters says nothing about the order.
     page = live.http.get("/result/accepted", params={**feedback(order, 9), "SHASIGN": "00"})
     assert "We are checking your payment" in page.text or "vérifions" in page.text
@@ -148,6 +150,9 @@ def test_abandoned_and_uncertain_payments(live):
     live.simulator.wait_for_notifications()
     assert (live.request(abandoned).status, live.request(uncertain).status) == ("cancelled", "pending")
     assert live.http.get(live.link(abandoned)).status_code == 410
+    # While the bank has not answered, the link does not offer a second payment.
+    again = live.http.get(live.link(uncertain))
+    assert "being checked" in again.text and "psp-form" not in again.text
 
 
 def test_links_that_are_not_ours_reveal_nothing(live):

@@ -54,6 +54,10 @@ def run(args) -> int:
     from lettrage.config import load_settings
     from lettrage.paylinks import store
 
+    if args.action == "approve" and args.all == bool(args.request_ids):
+        from lettrage.cli import CommandError
+
+        raise CommandError("name the requests to approve, or use --all (with --hotel for one hotel)")
     settings = load_settings()
     sessions = store.session_factory(settings.ops_store_url)
     return {"list": _list, "preview": _preview, "approve": _approve, "send-due": _send_due,
@@ -93,8 +97,11 @@ def _list(args, settings, sessions) -> int:
 
 def _preview(args, settings, sessions) -> int:
     import datetime as dt
+    import email
+    import email.policy
 
     from lettrage.cli import CommandError
+    from lettrage.paylinks.notify.smtp import wire_bytes
     from lettrage.paylinks.outbox import open_outbox
     from lettrage.paylinks.rules import RulesError
     from lettrage.paylinks.sending import channels
@@ -118,8 +125,11 @@ def _preview(args, settings, sessions) -> int:
             if "email" in wanted:
                 rule = link_rules.rule(request.rule)
                 attachments = [*profile.attachments, *(rule.attachments if rule else ())]
-                msg = outbox.composer.email(request, profile, name, message_id=f"<preview.{request.id}@{profile.domain}>",
-                                            date=dt.datetime.now(dt.UTC), attachments=attachments)
+                built = outbox.composer.email(request, profile, name,
+                                              message_id=f"<preview.{request.id}@{profile.domain}>",
+                                              date=dt.datetime.now(dt.UTC), attachments=attachments)
+                raw = wire_bytes(built)  # Bcc still in: the SMTP sender takes it out when it sends
+                msg = email.message_from_bytes(raw, policy=email.policy.default)  # as a mailbox reads it
                 for header in ("From", "To", "Cc", "Bcc", "Reply-To", "Subject"):
                     if msg[header]:
                         print(f"{header}: {msg[header]}")
@@ -134,9 +144,7 @@ def _preview(args, settings, sessions) -> int:
                 if args.eml:
                     from pathlib import Path
 
-                    from lettrage.paylinks.notify.smtp import wire_bytes
-
-                    Path(args.eml).write_bytes(wire_bytes(msg))
+                    Path(args.eml).write_bytes(raw)
                     print(f"(the whole e-mail is in {args.eml})")
             if "sms" in wanted:
                 print(f"SMS to {request.phone or '(no mobile number)'}:")
@@ -154,8 +162,6 @@ def _approve(args, settings, sessions) -> int:
     from lettrage.paylinks.status import StatusError
     from lettrage.paylinks.store import LinkRequest
 
-    if args.all == bool(args.request_ids):
-        raise CommandError("name the requests to approve, or use --all (with --hotel for one hotel)")
     with store.transaction(sessions) as s:
         ids = args.request_ids
         if args.all:

@@ -15,7 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import mimetypes
-from email.message import EmailMessage
+from email import charset, encoders
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 
@@ -24,6 +31,8 @@ from lettrage.paylinks.rules import HotelProfile
 from lettrage.paylinks.store import LinkRequest
 from lettrage.paylinks.templates import TemplateLibrary
 
+_QP_UTF8 = charset.Charset("utf-8")
+_QP_UTF8.body_encoding = charset.QP  # readable in a raw mailbox, safe over 7-bit SMTP
 KIND_LABELS = {
     "fr": {"sale": "paiement direct", "preauth": "pré-autorisation", "installments": "paiement en plusieurs fois",
            "split": "paiement partagé"},
@@ -101,32 +110,55 @@ def _read(path: Path) -> bytes:
     return _file_bytes(path, path.stat().st_mtime)
 
 
+def _address(name: str | None, address: str) -> str:
+    return formataddr((name or "", address), charset="utf-8")
+
+
+def _filename(name: str):
+    return name if name.isascii() else ("utf-8", "", name)  # RFC 2231 for accented names
+
+
 def build_email(profile: HotelProfile, rendered: templates.Rendered, *, to: str, to_name: str | None,
                 cc: list[str], bcc: list[str], message_id: str, date: dt.datetime, logo_cid: str,
-                attachments: list[Path]) -> EmailMessage:
-    """text/plain + (text/html with the logo related by CID), then the attachments."""
-    msg = EmailMessage()
-    msg["From"] = formataddr((profile.sender_name or profile.name, profile.sender))
-    msg["To"] = formataddr((to_name or "", to))
+                attachments: list[Path]) -> Message:
+    """multipart/mixed > [multipart/alternative > [text/plain, multipart/related > [text/html,
+    logo (inline, by Content-ID)]], attachments...].
+
+    Built with the classic `email.mime` classes: the newer EmailMessage API re-parses and
+    re-folds every header and takes ~10x longer, which a batch of 10,000 messages feels."""
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText(rendered.text, "plain", _QP_UTF8))
+    related = MIMEMultipart("related")
+    related.attach(MIMEText(rendered.html, "html", _QP_UTF8))
+    logo = Path(profile.logo)
+    image = MIMEImage(_read(logo), (mimetypes.guess_type(logo.name)[0] or "image/png").split("/")[1])
+    image.add_header("Content-ID", f"<{logo_cid}>")
+    image.add_header("Content-Disposition", "inline", filename=_filename(logo.name))
+    related.attach(image)
+    alternative.attach(related)
+    msg = MIMEMultipart("mixed")
+    msg.attach(alternative)
+    for path in attachments:
+        maintype, subtype = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
+        part = MIMEApplication(_read(path), subtype) if maintype == "application" else MIMEBase(maintype, subtype)
+        if maintype != "application":
+            part.set_payload(_read(path))
+            encoders.encode_base64(part)
+        part.add_header("Content-Disposition", "attachment", filename=_filename(path.name))
+        msg.attach(part)
+    msg["From"] = _address(profile.sender_name or profile.name, profile.sender)
+    msg["To"] = _address(to_name, to)
     if cc:
         msg["Cc"] = ", ".join(cc)
     if bcc:
         msg["Bcc"] = ", ".join(bcc)
     if profile.reply_to:
         msg["Reply-To"] = profile.reply_to
-    msg["Subject"] = rendered.subject
+    # The older encoder keeps every space of a long accented subject (see notify/smtp.py).
+    msg["Subject"] = Header(rendered.subject, "us-ascii" if rendered.subject.isascii() else "utf-8")
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, cte="quoted-printable")
-    msg.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    logo = Path(profile.logo)
-    subtype = (mimetypes.guess_type(logo.name)[0] or "image/png").split("/")[1]
-    msg.get_payload()[1].add_related(_read(logo), "image", subtype, cid=f"<{logo_cid}>",
-                                     disposition="inline", filename=logo.name)
-    for path in attachments:
-        maintype, subtype = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
-        msg.add_attachment(_read(path), maintype=maintype, subtype=subtype, filename=path.name)
     return msg
 
 
@@ -154,7 +186,7 @@ class Composer:
 
     def email(self, request: LinkRequest, profile: HotelProfile, name: str, *, message_id: str, date: dt.datetime,
               to: str | None = None, attachments: list[Path] = (), extra: dict | None = None,
-              language: str | None = None, copies: bool = True) -> EmailMessage:
+              language: str | None = None, copies: bool = True) -> Message:
         rendered = self.render(request, profile, name, templates.EMAIL_PARTS, language, extra)
         cc = list(dict.fromkeys([*profile.cc, *(request.cc or [])])) if copies else []
         bcc = list(dict.fromkeys([*profile.bcc, *(request.bcc or [])])) if copies else []

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -127,6 +126,8 @@ def from_directlink(result: ogone.DirectLinkResult, order_id: str, currency: str
 def record_event(sessions, provider: str, raw: dict, signature_ok: bool, note: Notification | None,
                  detail: str = "") -> int:
     """Append the message as received, before anything else; returns its id."""
+    if note is not None:
+        raw = {**raw, "key": note.key}  # what makes it the same news as another message
     with store.transaction(sessions) as s:
         event = PspEvent(provider=provider, raw=raw, signature_ok=signature_ok, applied=False,
                          order_id=(note.order_id[:40] if note else None) or _raw_order_id(raw),
@@ -204,7 +205,6 @@ def apply_event(sessions, event_id: int, note: Notification, settings=None, outb
 
 def _apply(s: Session, event_id: int, note: Notification, outbox) -> Outcome:
     event = s.get(PspEvent, event_id)
-    event.raw = {**event.raw, "key": note.key}
     request, part = _find_part(s, note.order_id)
     if request is None:
         event.detail = f"no payment request with order id {note.order_id!r}"
@@ -227,6 +227,10 @@ def _apply(s: Session, event_id: int, note: Notification, outbox) -> Outcome:
     moved = bool(new_part) and part_can_move(part.status, new_part)
     if moved:
         changes.append(f"part {part.seq}: {part.status} -> {new_part}")
+        if new_part in ("authorised", "paid") and part.status != "authorised" and \
+                note.amount_cents not in (None, part.amount_cents):
+            # Money moved: recorded as the PSP says, and shown to whoever reads the event.
+            changes.append(f"the PSP says {note.amount_cents} cents, {part.amount_cents} were asked")
         part.status = new_part
         if new_part == "paid" and part.paid_at is None:
             part.paid_at = store.utcnow()
@@ -407,6 +411,8 @@ def open_part(sessions, request_id: int) -> Payment:
             order_id = part_order_id(request, 1)
             part = s.execute(select(Payment).where(Payment.order_id == order_id)).scalar_one_or_none() or \
                 _new_part(s, request, order_id)
+            if part.status in PART_BEFORE_MONEY and part.amount_cents != request.amount_cents:
+                part.amount_cents = request.amount_cents  # the reservation changed since the last attempt
         if request.status in ("sent", "scheduled") and can_move(request.status, "opened"):
             request.status = "opened"
             request.status_changed_at = store.utcnow()
@@ -498,19 +504,29 @@ def _money_part(s: Session, request_id: int) -> tuple[LinkRequest, Payment]:
     return request, parts[0]
 
 
-def _maintain(sessions, settings, request_id: int, operation: str, amount_cents: int | None,
-              check) -> Outcome:
+def _provider(s: Session, part: Payment, settings) -> str:
+    """The PSP that took this payment (its notifications say), else the configured one."""
+    return s.scalar(select(PspEvent.provider).where(PspEvent.payment_id == part.id, PspEvent.applied.is_(True))
+                    .order_by(PspEvent.id).limit(1)) or settings.psp_provider
+
+
+def _maintain(sessions, settings, request_id: int, action: str, amount_cents: int | None, check) -> Outcome:
+    """One maintenance call (capture, release, refund) to the PSP that took the payment; its answer
+    is stored and applied like a notification (the PSP's own notification of it is then a duplicate)."""
     with store.transaction(sessions) as s:
         request, part = _money_part(s, request_id)
-        amount = check(s, request, part, amount_cents)
+        amount, operation = check(s, request, part, amount_cents)
         order_id, currency, pay_id = part.order_id, part.currency, part.psp_reference
+        provider = _provider(s, part, settings)
     if not pay_id:
         raise PaymentError(f"request {request_id}: the PSP reference (PAYID) of the payment is unknown")
+    if provider == "worldline":
+        return _maintain_worldline(sessions, settings, action, pay_id, order_id, amount, currency)
     try:
-        result = ogone.DirectLink(_account(settings)).maintenance(
-            operation(amount, part) if callable(operation) else operation, pay_id=pay_id, amount_cents=amount)
+        result = ogone.DirectLink(_account(settings)).maintenance(operation, pay_id=pay_id, amount_cents=amount)
     except ogone.DirectLinkError as exc:
-        raise PaymentError(str(exc)) from None
+        raise PaymentError(str(exc) + (" (it may have been done: check the PSP before trying again)"
+                                       if exc.in_doubt else "")) from None
     note = from_directlink(result, order_id, currency)
     if result.amount_cents is None:
         note = dataclasses.replace(note, amount_cents=amount)
@@ -521,8 +537,29 @@ def _maintain(sessions, settings, request_id: int, operation: str, amount_cents:
     return apply_event(sessions, event_id, note, settings)
 
 
+def _maintain_worldline(sessions, settings, action: str, payment_id: str, order_id: str, amount: int | None,
+                        currency: str) -> Outcome:
+    """Worldline answers 'requested'; its webhook (payment.captured, .cancelled, .refunded) settles it."""
+    from lettrage.paylinks.psp import worldline
+
+    try:
+        with worldline.WorldlineClient(worldline.WorldlineAccount.from_settings(settings)) as wl:
+            if action == "capture":
+                status = wl.capture(payment_id, amount, final=True)
+            elif action == "release":
+                status = wl.cancel(payment_id)
+            else:
+                status = wl.refund(payment_id, amount, currency)
+    except Exception as exc:  # noqa: BLE001 - the SDK's errors, shown in one line
+        raise PaymentError(f"Worldline refused or could not be reached: {type(exc).__name__}: {exc}") from None
+    note = Notification("worldline", "api", order_id, payment_id, action, status, worldline.status_of(status, ""),
+                        {"capture": "capture", "release": "cancel"}.get(action, "refund"), amount, currency)
+    event_id = record_event(sessions, "worldline", {"via": "api", "action": action, "status": status}, True, note)
+    return apply_event(sessions, event_id, note, settings)
+
+
 def capture(sessions, settings, request_id: int, amount_cents: int | None = None) -> Outcome:
-    """Capture a pre-authorisation (no-show): all of it, or a part and release the rest."""
+    """Capture a pre-authorisation (no-show): all of it, or a part and release the rest (SAS)."""
     def check(s, request, part, amount):
         if part.status != "authorised":
             raise PaymentError(f"request {request_id} is {request.status}: only an authorised payment can be captured")
@@ -530,10 +567,9 @@ def capture(sessions, settings, request_id: int, amount_cents: int | None = None
         amount = left if amount is None else amount
         if not 0 < amount <= left:
             raise PaymentError(f"cannot capture {amount} cents: {left} cents are authorised and not captured")
-        return amount
+        return amount, "SAS"
 
-    # SAS with an amount captures it and closes the authorisation (one night of a no-show, say).
-    return _maintain(sessions, settings, request_id, "SAS", amount_cents, check)
+    return _maintain(sessions, settings, request_id, "capture", amount_cents, check)
 
 
 def release(sessions, settings, request_id: int) -> Outcome:
@@ -542,30 +578,23 @@ def release(sessions, settings, request_id: int) -> Outcome:
         if part.status != "authorised" or captured_cents(s, part):
             raise PaymentError(f"request {request_id} is {request.status}: only an authorisation never captured "
                                "can be released")
-        return None
+        return None, "DES"
 
-    return _maintain(sessions, settings, request_id, "DES", None, check)
+    return _maintain(sessions, settings, request_id, "release", None, check)
 
 
 def refund(sessions, settings, request_id: int, amount_cents: int | None = None) -> Outcome:
     """Refund a payment in whole (RFS) or in part (RFD, more may follow)."""
-    left_box = {}
-
     def check(s, request, part, amount):
         if part.status not in ("paid", "partially_refunded"):
             raise PaymentError(f"request {request_id} is {request.status}: nothing was taken to refund")
-        taken = captured_cents(s, part) or part.amount_cents
-        left = taken - refunded_cents(s, part)
+        left = (captured_cents(s, part) or part.amount_cents) - refunded_cents(s, part)
         amount = left if amount is None else amount
         if not 0 < amount <= left:
             raise PaymentError(f"cannot refund {amount} cents: {left} cents are left to refund")
-        left_box["left"] = left
-        return amount
+        return amount, "RFS" if amount == left else "RFD"
 
-    def operation(amount, part):
-        return "RFS" if amount >= left_box["left"] else "RFD"
-
-    return _maintain(sessions, settings, request_id, operation, amount_cents, check)
+    return _maintain(sessions, settings, request_id, "refund", amount_cents, check)
 
 
 def due_installments(s: Session, today: dt.date) -> list[Payment]:
@@ -574,26 +603,46 @@ def due_installments(s: Session, today: dt.date) -> list[Payment]:
         Payment.alias.is_not(None)).order_by(Payment.due_date, Payment.id)).scalars())
 
 
-def charge_due_installments(sessions, settings, today: dt.date | None = None) -> list[Outcome]:
-    """Charge every installment due by `today` on the card kept at the first payment (MIT)."""
-    today = today or dt.date.today()
-    with store.transaction(sessions) as s:
-        due = [(p.id, p.order_id, p.alias, p.amount_cents, p.currency) for p in due_installments(s, today)]
-    outcomes = []
-    link = ogone.DirectLink(_account(settings))
-    for part_id, order_id, alias, amount, currency in due:
-        with store.transaction(sessions) as s:  # claim it: a second run never charges it twice
-            part = s.get(Payment, part_id)
-            if part.status != "planned":
-                continue
-            part.status = "pending"
-        try:
-            result = link.alias_payment(order_id=order_id, alias=alias, amount_cents=amount, currency=currency,
-                                        description=f"installment {order_id}")
-        except ogone.DirectLinkError as exc:
-            log.warning("installment %s not charged: %s", order_id, exc)
+IN_DOUBT_AFTER = dt.timedelta(minutes=10)
+
+
+def _charge(sessions, settings, link: ogone.DirectLink, part_id: int) -> Outcome | None:
+    with store.transaction(sessions) as s:  # claim it first: a second run never charges it twice
+        part = s.get(Payment, part_id)
+        if part.status != "planned":
+            return None
+        part.status = "pending"
+        order_id, alias, amount, currency = part.order_id, part.alias, part.amount_cents, part.currency
+    try:
+        result = link.alias_payment(order_id=order_id, alias=alias, amount_cents=amount, currency=currency,
+                                    description=f"installment {order_id}")
+    except ogone.DirectLinkError as exc:
+        log.warning("installment %s not charged: %s", order_id, exc)
+        if not exc.in_doubt:  # nothing reached the PSP: due again next run
             with store.transaction(sessions) as s:
-                s.get(Payment, part_id).status = "planned"  # nothing reached the PSP: try again next run
+                s.get(Payment, part_id).status = "planned"
+        return None  # in doubt: stays pending, looked up by the next run
+    note = from_directlink(result, order_id, currency)
+    event_id = record_event(sessions, "ogone", {"via": "directlink", "params": result.raw}, True, note)
+    return apply_event(sessions, event_id, note, settings)
+
+
+def _look_up_in_doubt(sessions, settings, link: ogone.DirectLink) -> list[Outcome]:
+    """Installments whose charge got no answer: ask the PSP (Direct Query) before anything else."""
+    cutoff = store.utcnow() - IN_DOUBT_AFTER
+    with store.transaction(sessions) as s:
+        stuck = [(p.id, p.order_id, p.currency) for p in s.execute(select(Payment).join(LinkRequest).where(
+            LinkRequest.kind == "installments", Payment.seq > 1, Payment.status == "pending",
+            Payment.psp_reference.is_(None), Payment.updated_at < cutoff)).scalars()]
+    outcomes = []
+    for part_id, order_id, currency in stuck:
+        try:
+            result = link.query(order_id=order_id)
+        except ogone.DirectLinkError:
+            continue  # still cannot tell: ask again next run
+        if not result.ok:  # the PSP never heard of it: charge it at the next run
+            with store.transaction(sessions) as s:
+                s.get(Payment, part_id).status = "planned"
             continue
         note = from_directlink(result, order_id, currency)
         event_id = record_event(sessions, "ogone", {"via": "directlink", "params": result.raw}, True, note)
@@ -601,13 +650,15 @@ def charge_due_installments(sessions, settings, today: dt.date | None = None) ->
     return outcomes
 
 
-def parts(sessions, request_ids: Iterable[int]) -> dict[int, list[Payment]]:
+def charge_due_installments(sessions, settings, today: dt.date | None = None) -> list[Outcome]:
+    """Charge every installment due by `today` on the card kept at the first payment (MIT)."""
+    today = today or dt.date.today()
+    link = ogone.DirectLink(_account(settings))
+    outcomes = _look_up_in_doubt(sessions, settings, link)
     with store.transaction(sessions) as s:
-        rows = s.execute(select(Payment).where(Payment.request_id.in_(list(request_ids)))
-                         .order_by(Payment.request_id, Payment.seq)).scalars().all()
-        for row in rows:
-            s.expunge(row)
-    out: dict[int, list[Payment]] = {}
-    for row in rows:
-        out.setdefault(row.request_id, []).append(row)
-    return out
+        due = [p.id for p in due_installments(s, today)]
+    for part_id in due:
+        outcome = _charge(sessions, settings, link, part_id)
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes

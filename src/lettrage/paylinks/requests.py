@@ -68,9 +68,10 @@ def _describe(name: str, old, new, currency: str) -> str:
     return f"{name} {old!r} -> {new!r}"
 
 
-def _next_order_ids(session: Session, hotel_id: str) -> dict[str, int]:
-    rows = session.execute(select(LinkRequest.confirmation_no, func.count())
-                           .where(LinkRequest.hotel_id == hotel_id).group_by(LinkRequest.confirmation_no))
+def _next_order_ids(session: Session) -> dict[str, int]:
+    """Requests so far per confirmation number, across hotels: two hotels' PMS may number alike,
+    and the PSP refuses an ORDERID it has seen (one account may serve the group)."""
+    rows = session.execute(select(LinkRequest.confirmation_no, func.count()).group_by(LinkRequest.confirmation_no))
     return {conf: n for conf, n in rows}
 
 
@@ -122,7 +123,7 @@ def sync(session: Session, hotel_id: str, plan: Plan, now: dt.datetime | None = 
     for req in session.scalars(select(LinkRequest).where(LinkRequest.hotel_id == hotel_id,
                                                          LinkRequest.origin == "rules").order_by(LinkRequest.id)):
         existing.setdefault(req.reservation_id, []).append(req)
-    used = _next_order_ids(session, hotel_id)
+    used = _next_order_ids(session)
     planned_ids = set()
     to_check: list[tuple[LinkRequest, str]] = []  # new or changed requests not sent yet, and their status
     new: set[LinkRequest] = set()
@@ -217,7 +218,7 @@ def create_manual(session: Session, *, hotel_id: str, amount_cents: int, kind: s
                   status: str = "scheduled", **fields) -> LinkRequest:
     """A request made by a person for one reservation (the dashboard, the command line)."""
     now = dt.datetime.now(dt.UTC)
-    used = _next_order_ids(session, hotel_id)
+    used = _next_order_ids(session)
     order_id = _order_id(confirmation_no, used) if confirmation_no else None
     req = LinkRequest(
         link_key=new_link_key(), hotel_id=hotel_id, origin="manual", amount_cents=amount_cents, kind=kind,

@@ -193,7 +193,8 @@ def record_due(sessions: sessionmaker[Session], outbox: Outbox, now: dt.datetime
             s.add(_new_send(req, kind, channel, template, key, profile.domain,
                             _recipient(req, kind, channel, ""), now))
             report.recorded += 1
-    _fault("after_record")
+    if report.recorded:
+        _fault("after_record")
     return report
 
 
@@ -357,7 +358,9 @@ def _deliver_one(sessions: sessionmaker[Session], outbox: Outbox, send_id: int, 
             provider_id, note = None, sender.send(payload)
         else:
             provider_id, note = sender.send(recipient, payload, outbox.policy.status_callback_url), None
-    except DeliveryError as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the attempt's outcome must be on record
+        if not isinstance(exc, DeliveryError):
+            exc = DeliveryError("in_doubt", f"unexpected error while handing over: {exc!r}")
         with transaction(sessions) as s:
             _apply_failure(s, s.get(LinkSend, send_id), exc, outbox.policy, dt.datetime.now(dt.UTC), report)
         return

@@ -309,12 +309,16 @@ def _rejects(frame: pd.DataFrame, f: InboxFile, sha: str, stamp) -> pd.DataFrame
 
 def business_dates_of(f: InboxFile, hotel: Hotel, mappings: dict | None = None) -> set[dt.date]:
     """The business dates a delivered file feeds: from its rows when it can be read cheaply, else
-    from the date in its name (an unreadable file is quarantined by the run of that date)."""
+    from the date in its name (an unreadable file is quarantined by the run of that date). A
+    reservation export feeds the date it is named after."""
     table = schemas.SOURCE_KINDS[f.kind]
+    if table == "reservations" and f.file_date:
+        return {f.file_date}
     try:
         if f.path.stat().st_size <= PEEK_LIMIT_BYTES and table != "trx_codes":
-            rows = read_file(f.path, f.kind, hotel, mappings=mappings).rows
-            dates = {d for d in rows["business_date"] if d is not None and not pd.isna(d)}
+            rows = read_file(f.path, f.kind, hotel, mappings=mappings, validate=False).rows
+            dates = {d.date() if isinstance(d, dt.datetime) else d for d in rows["business_date"]
+                     if isinstance(d, dt.date)}
             if dates:
                 return dates
     except (UnreadableFile, OSError):

@@ -11,6 +11,9 @@ from lettrage.config import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    # Loaded now (pandas comes with the hotels' file reader), not by the first guest's notification.
+    import lettrage.paylinks.outbox  # noqa: F401
+    import lettrage.recon.hotels  # noqa: F401
     from lettrage.paylinks import store
     from lettrage.service import dashboard, links, notifications, payments_api, sms, split
 

@@ -118,8 +118,18 @@ async def open_link(request: Request, token: str):
 
         return await split_page(request, row, token)
     _, sessions = service_state(request)
+    if await run_in_threadpool(_uncertain, sessions, row.id):
+        # The bank may still take the money (Ogone: the guest must not try again): wait for it.
+        return message_page(request, "pending", lang, amount_cents=row.amount_cents, currency=row.currency,
+                            reference=row.confirmation_no, refresh=True)
     part = await run_in_threadpool(payments.open_part, sessions, row.id)
     return await run_in_threadpool(to_psp, request, row, part)
+
+
+def _uncertain(sessions, request_id: int) -> bool:
+    with store.transaction(sessions) as s:
+        return s.execute(select(Payment.id).where(Payment.request_id == request_id,
+                                                  Payment.status == "uncertain")).first() is not None
 
 
 def _show_part(request: Request, order_id: str):

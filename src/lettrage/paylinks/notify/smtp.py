@@ -11,7 +11,7 @@ import email.policy
 import smtplib
 import ssl
 from email.header import Header
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
@@ -37,9 +37,14 @@ class _WirePolicy(email.policy.EmailPolicy):
 WIRE_POLICY = _WirePolicy(linesep="\r\n")  # CRLF line ends, headers encoded for 7-bit transport
 
 
-def wire_bytes(message: EmailMessage) -> bytes:
-    """The message exactly as it goes over SMTP."""
-    return message.as_bytes(policy=WIRE_POLICY)
+_CLASSIC_WIRE = email.policy.compat32.clone(linesep="\r\n", mangle_from_=False)
+
+
+def wire_bytes(message: Message) -> bytes:
+    """The message exactly as it goes over SMTP (built with EmailMessage or email.mime)."""
+    if isinstance(message.policy, email.policy.EmailPolicy):
+        return message.as_bytes(policy=WIRE_POLICY)
+    return message.as_bytes(policy=_CLASSIC_WIRE)
 
 
 def _outcome(code: int) -> str:
@@ -132,7 +137,7 @@ class SmtpSender:
             raise DeliveryError(outcome, f"recipient refused: {detail}", codes[0])
         return refused
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         """Hand one message over. Returns a note (e.g. copies refused); raises DeliveryError."""
         sender = parseaddr(message["Sender"] or message["From"])[1]
         recipients = [a for _, a in getaddresses(message.get_all("To", []) + message.get_all("Cc", [])

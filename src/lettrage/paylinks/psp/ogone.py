@@ -319,7 +319,12 @@ MAINTENANCE_OPERATIONS = {
 
 
 class DirectLinkError(Exception):
-    """DirectLink could not be reached or answered something unreadable."""
+    """DirectLink could not be reached or answered something unreadable. `in_doubt`: the request
+    may have reached the PSP (the answer was lost), so it must be looked up before trying again."""
+
+    def __init__(self, message: str, in_doubt: bool = False):
+        super().__init__(message)
+        self.in_doubt = in_doubt
 
 
 @dataclass(frozen=True)
@@ -385,11 +390,16 @@ class DirectLink:
         url = self.account.url(page)
         try:
             response = self.http.post(url, data=fields)
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise DirectLinkError(f"DirectLink {url} unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise DirectLinkError(f"DirectLink {url}: no answer ({type(exc).__name__})", in_doubt=True) from exc
         if response.status_code >= 400:
-            raise DirectLinkError(f"DirectLink {url} answered HTTP {response.status_code}")
-        return read_ncresponse(response.text)
+            raise DirectLinkError(f"DirectLink {url} answered HTTP {response.status_code}", in_doubt=True)
+        try:
+            return read_ncresponse(response.text)
+        except DirectLinkError as exc:
+            raise DirectLinkError(str(exc), in_doubt=True) from None
 
     def maintenance(self, operation: str, *, pay_id: str = "", order_id: str = "",
                     amount_cents: int | None = None) -> DirectLinkResult:

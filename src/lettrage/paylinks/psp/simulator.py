@@ -463,6 +463,11 @@ class Simulator:
         if not p.get("AMOUNT", "").isdigit() or not p.get("ORDERID") or not p.get("CURRENCY"):
             return self._ncresponse(nc_error="50001111", plus="ORDERID, AMOUNT (cents) and CURRENCY are needed",
                                     order_id=p.get("ORDERID", ""))
+        with self.lock:
+            done = any(t.order_id == p["ORDERID"] and t.status in (5, 9) for t in self.transactions.values())
+        if done:  # Ogone refuses a second payment for the same ORDERID
+            return self._ncresponse(nc_error="50001113", plus=f"order {p['ORDERID']} already processed",
+                                    order_id=p["ORDERID"])
         sale = p.get("OPERATION", "SAL") == "SAL"
         refused = card.later_charges == "refused"
         status = 2 if refused else (9 if sale else 5)

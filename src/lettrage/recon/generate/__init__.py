@@ -29,6 +29,7 @@ from lettrage.recon.generate.formats import write_hotel
 from lettrage.recon.generate.group import HotelProfile, hotel_rng, make_hotel
 from lettrage.recon.generate.truth import TruthWriter
 from lettrage.recon.hotels import HOTELS_FILE, write_hotels
+from lettrage.recon.masking import mask
 
 FORMATS = ("native", "generic")
 
@@ -43,7 +44,8 @@ class HotelRecords:
     anomalies: pd.DataFrame
 
 
-def build_hotel(profile: HotelProfile, seed: int, start: dt.date, days: int, hotels: int) -> HotelRecords:
+def build_hotel(profile: HotelProfile, seed: int, start: dt.date, days: int, hotels: int,
+                formats: str = "native") -> HotelRecords:
     """Draw one hotel's window: reservations, payments, anomalies, remittances, truth."""
     rng = hotel_rng(seed, profile.index, 1)
     book = bookings.simulate(profile, rng, start, days)
@@ -56,6 +58,8 @@ def build_hotel(profile: HotelProfile, seed: int, start: dt.date, days: int, hot
     }
     lines = settlement.remit(profile, tables["tpe_transactions"], act.truth, rng)
     tables["remittances"] = canonical.hash_ids(profile, lines)
+    if formats == "generic":  # an id written in a file is read through the card-number mask, like any field
+        tables["remittances"]["remittance_line_id"] = tables["remittances"]["remittance_line_id"].map(mask)
     # Only the window's business dates are delivered (the remittances of its last days come later).
     first, end = start, start + dt.timedelta(days=days)
     for name in ("pms_postings", "tpe_transactions", "psp_transactions"):
@@ -101,7 +105,7 @@ def generate_group(out_dir: Path, hotels: int, days: int, seed: int, start: dt.d
     found: Counter = Counter()
     files, size = 1 + len(truth.files), 0
     for i in range(hotels):
-        records = build_hotel(make_hotel(seed, i), seed, start, days, hotels)
+        records = build_hotel(make_hotel(seed, i), seed, start, days, hotels, formats)
         written = write_hotel(out_dir, records.profile, records.tables, generic_only=formats == "generic")
         truth.append(records.matches, records.anomalies)
         files += len(written)

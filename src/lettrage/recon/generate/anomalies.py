@@ -50,18 +50,16 @@ class Injector:
         self.tpe = frames["tpe"].set_index("key", drop=False)
         self.psp = frames["psp"]
         self.tpe["remit_delta"] = 0
+        # Drops and additions are applied once at the end: frames are not copied per anomaly.
+        self.dropped: dict[str, set[int]] = {"pms": set(), "tpe": set()}
+        self.added: dict[str, list[pd.DataFrame]] = {"pms": [], "tpe": []}
 
     def count(self, code: str, eligible: int, rate: float) -> int:
         n = int(self.rng.binomial(eligible, rate)) if eligible else 0
         return 1 if n == 0 and code in self.forced else n
 
     def _append(self, record: str, rows: pd.DataFrame) -> None:
-        frame = self.pms if record == "pms" else self.tpe
-        rows = rows.set_index("key", drop=False)
-        if record == "pms":
-            self.pms = pd.concat([frame, rows])
-        else:
-            self.tpe = pd.concat([frame, rows])
+        self.added[record].append(rows)
 
     def card_sales(self) -> pd.DataFrame:
         """pms_tpe one-to-one groups of a card sale on a terminal code, in a random order."""
@@ -92,18 +90,18 @@ class Injector:
         delay = window + int(self.rng.integers(10 * 60, 18 * HOUR))
         # posted late, but still within the delivered window
         closes = (self.act.end.astype("datetime64[s]") + np.timedelta64(int(self.act.hotel.audit_offset.total_seconds()), "s")
-                  - self.tpe.loc[t, "at"].to_datetime64().astype("datetime64[s]")).astype(np.int64) - 3600
+                  - self.tpe.at[t, "at"].to_datetime64().astype("datetime64[s]")).astype(np.int64) - 3600
         delay = max(min(delay, int(closes)), window + 300)
-        self.pms.loc[p, "at"] = self.tpe.loc[t, "at"] + np.timedelta64(delay, "s")
+        self.pms.at[p, "at"] = self.tpe.at[t, "at"] + np.timedelta64(delay, "s")
         self.truth.anomaly("LATE_POSTING", "pms", p, [("tpe", t)], f"posted {delay // 60} minutes after the ticket")
 
     def missing_in_pms(self, group, p, t):
-        self.pms = self.pms.drop(index=p)
+        self.dropped["pms"].add(p)
         self.truth.drop_groups([group])
         self.truth.anomaly("MISSING_IN_PMS", "tpe", t, [], "the ticket was never posted on a folio")
 
     def missing_in_tpe(self, group, p, t):
-        self.tpe = self.tpe.drop(index=t)
+        self.dropped["tpe"].add(t)
         self.truth.drop_groups([group])
         self.truth.anomaly("MISSING_IN_TPE", "pms", p, [], "posted on a terminal code, no terminal ticket")
 
@@ -126,32 +124,32 @@ class Injector:
 
     def amount_mismatch(self, group, p, t):
         tolerance = max(self.act.hotel.amount_tolerance_cents, 2)
-        amount = int(self.pms.loc[p, "amount_cents"])
+        amount = int(self.pms.at[p, "amount_cents"])
         delta = int(self.rng.integers(1, tolerance))
         delta = -delta if (self.rng.random() < .5 and amount > delta) else delta
-        self.pms.loc[p, "amount_cents"] = amount + delta
+        self.pms.at[p, "amount_cents"] = amount + delta
         self.truth.anomaly("AMOUNT_MISMATCH", "pms", p, [("tpe", t)], f"posted {delta:+d} cents off the ticket")
 
     def brand_mismatch(self, group, p, t):
-        brand = self.tpe.loc[t, "card_brand"]
+        brand = self.tpe.at[t, "card_brand"]
         role = "amex" if brand in VISA_FAMILY else "visa"
-        self.pms.loc[p, "role"] = role
+        self.pms.at[p, "role"] = role
         self.truth.anomaly("BRAND_MISMATCH", "pms", p, [("tpe", t)],
                            f"a {brand} ticket posted on the {role} code")
 
     def pan_mismatch(self, group, p, t):
-        right = self.pms.loc[p, "card_last4"]
+        right = self.pms.at[p, "card_last4"]
         wrong = keyed_wrong(right, self.rng)
-        self.pms.loc[p, "card_last4"] = wrong
+        self.pms.at[p, "card_last4"] = wrong
         self.truth.anomaly("PAN_MISMATCH", "pms", p, [("tpe", t)], f"last 4 keyed {wrong} instead of {right}")
 
     def not_remitted(self, group, p, t):
-        self.tpe.loc[t, "collected"] = False
+        self.tpe.at[t, "collected"] = False
         self.truth.anomaly("NOT_REMITTED", "tpe", t, [], "the ticket never reached the acquirer")
 
     def remittance_mismatch(self, group, p, t):
         # recorded by the settlement, which knows the line
-        self.tpe.loc[t, "remit_delta"] = int(self.rng.choice([-1, 1]) * self.rng.integers(1, 2000))
+        self.tpe.at[t, "remit_delta"] = int(self.rng.choice([-1, 1]) * self.rng.integers(1, 2000))
 
     # --- PSP ---------------------------------------------------------------------------------------
 
@@ -163,7 +161,7 @@ class Injector:
         pairs = pairs[amounts > 0]
         n = min(self.count("PSP_NOT_POSTED", len(pairs), PER_PAYMENT["PSP_NOT_POSTED"]), len(pairs))
         for _, row in pairs.iloc[self.rng.permutation(len(pairs))[:n]].iterrows():
-            self.pms = self.pms.drop(index=int(row["pms"]))
+            self.dropped["pms"].add(int(row["pms"]))
             self.truth.drop_groups([int(row["group"])])
             self.truth.anomaly("PSP_NOT_POSTED", "psp", int(row["psp"]), [], "paid online, never posted in the PMS")
 
@@ -255,7 +253,13 @@ class Injector:
             self.truth.anomaly("POSTED_WITHOUT_PSP", "pms", k, [], f"deposit posted for order {ref}, never paid")
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {"pms": self.pms.reset_index(drop=True), "tpe": self.tpe.reset_index(drop=True), "psp": self.psp}
+        out = {"psp": self.psp}
+        for record in ("pms", "tpe"):
+            frame = getattr(self, record).reset_index(drop=True)
+            frame = frame[~frame["key"].isin(self.dropped[record])]
+            added = [a for a in self.added[record] if len(a)]
+            out[record] = pd.concat([frame, *added], ignore_index=True) if added else frame
+        return out
 
 
 def inject(act: Activity, frames: dict[str, pd.DataFrame], forced: set[str]) -> dict[str, pd.DataFrame]:

@@ -146,24 +146,29 @@ def _python(value):
 
 def hash_ids(profile: HotelProfile, lines: pd.DataFrame) -> pd.DataFrame:
     """Remittance lines whose source has no key (CB relevé lines, payouts, AMEX SOC fees) get the
-    id the reader gives them: a hash of the row's content, computed by the readers' own code on
-    exactly the rows of each file."""
-    from lettrage.recon.readers.records import Record, build
+    id the reader gives them: a hash of the row's content, computed by the readers' own
+    `records.fill_ids` on the rows as `records.build` lays them out (the native round-trip test
+    holds the two together).
 
-    missing = lines["remittance_line_id"].isna()
-    if not missing.any():
+    One call per provider stands for one call per file: a row's content renders the same whenever
+    every file of the provider holds the same kinds of lines (each file holds tickets and the
+    payout that closes them), and rows of different files differ by their dates."""
+    from lettrage.recon.readers.records import fill_business_dates, fill_ids
+
+    if not lines["remittance_line_id"].isna().any():
         return lines
-    for (_, _), part in lines.groupby(["provider", "remittance_date"], sort=False):
-        columns = [c for c in schemas.columns("remittances") if c not in ("source_file", "ingested_at", "hotel_id")]
-        records = [Record(i + 1, "", {c: _python(row[c]) for c in columns})
-                   for i, (_, row) in enumerate(part.iterrows())]
-        for rec in records:
-            if rec.fields["remittance_line_id"] is None:
-                rec.fields["business_date"] = None if rec.fields["txn_at"] is not None else rec.fields["business_date"]
-        result = build("remittances.csv", "remittances", profile.hotel, records, lambda f: dict(f))
-        ids = result.rows["remittance_line_id"].to_numpy()
+    hotel = profile.hotel
+    columns = schemas.columns("remittances")
+    for _, part in lines.groupby("provider", sort=False):
         hashed = part["remittance_line_id"].isna().to_numpy()
-        lines.loc[part.index[hashed], "remittance_line_id"] = ids[hashed]
+        if not hashed.any():
+            continue
+        frame = pd.DataFrame({c: [_python(v) for v in part[c]] if c in part else [None] * len(part)
+                              for c in columns})
+        frame = frame.astype(object).where(frame.notna(), None)
+        frame["hotel_id"], frame["source_file"] = hotel.hotel_id, "remittances.csv"
+        frame = fill_ids(fill_business_dates(frame, "remittances", hotel, None), "remittances", f"{hotel.hotel_id}:")
+        lines.loc[part.index[hashed], "remittance_line_id"] = frame["remittance_line_id"].to_numpy()[hashed]
     return lines
 
 

@@ -5,8 +5,9 @@ Source: American Express data file specifications for EPTRN, as implemented in p
 hotel.md §3.5. One record per line; positions below are 1-based, inclusive.
 
 - `DFHDR` data file header: date MMDDYYYY at 6-13, time 14-17, file id 18-23, file name 24-43.
-- `DFTRL` data file trailer: record count at 84-90. A file without its trailer is truncated and
-  refused whole (it will be delivered again complete).
+- `DFTRL` data file trailer: record count at 84-90. A file with its header but not its trailer is
+  truncated and refused whole (it will be delivered again complete); a file of detail records
+  alone (no header, no trailer) is read as it is.
 - Detail records carry the record type at 44-45, after payee number 1-10, SE number 11-20, SE unit
   21-30, payment year 31-34 and payment number 35-42 (the payment = our payout):
 
@@ -65,7 +66,7 @@ OVERPUNCH = {"{": ("0", 1), "}": ("0", -1), **{c: (str(i + 1), 1) for i, c in en
 def sniff(head: str, mapping=None) -> bool:
     lines = [ln for ln in physical_lines(head)[:5] if ln.strip()]
     return bool(lines) and (lines[0].startswith("DFHDR") or
-                            (len(lines[0]) >= 52 and lines[0][42:45] in ("100", "110", "000", "120", "130", "150")))
+                            (len(lines[0]) >= 52 and lines[0][43:45] in LAYOUTS and lines[0][:10].strip().isdigit()))
 
 
 def zoned(text: str | None, what: str) -> int | None:
@@ -154,8 +155,8 @@ def _masked_line(line: str, layout: dict) -> str:
 
 def read(path: Path, kind: str, hotel, trx_codes=None, mapping=None) -> ReadResult:
     source = read_text(path)
-    recs, trailer_count, _ = records(source.text, path)
-    if trailer_count is None:
+    recs, trailer_count, header = records(source.text, path)
+    if header and trailer_count is None:
         raise UnreadableFile(path, f"no DFTRL trailer: the file is truncated ({len(recs)} records before the end)",
                              line=len(physical_lines(source.text)))
     if not recs:

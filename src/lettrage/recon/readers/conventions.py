@@ -74,6 +74,12 @@ def _strptime(text: str, fmt: str) -> dt.date:
     return dt.datetime.strptime(text, fmt).date()
 
 
+def day_first(hotel) -> bool:
+    """Whether ambiguous dates (all parts <= 12) read day first: yes, except for hotels in the Americas,
+    whose systems write month first."""
+    return not str(getattr(hotel, "timezone", "")).startswith("America/")
+
+
 class DateColumn:
     """Dates of one column, read in the one format that fits the whole column."""
 

@@ -86,26 +86,36 @@ def read_table(text: str, path, separator: str | None = None,
         records = []
         previous_end = reader.line_num
         for values in reader:
-            line_no = offset + previous_end + 1
+            first, last = offset + previous_end + 1, offset + reader.line_num
             previous_end = reader.line_num
             if not any(v.strip() for v in values):
                 continue
-            raw = sep.join(values)
-            width = len(values)
-            while width > len(names) and not values[width - 1].strip():
-                width -= 1
-            fields = {name: (values[i].strip() if i < len(values) else None) for i, name in enumerate(names)}
-            record = Record(line_no, raw, fields)
-            if width < len(names) and header:
-                record.fields = {"__problem__": f"only {width} of the {len(names)} fields of the header "
-                                                f"(truncated line?)"}
-            elif width > len(names):
-                record.fields = {"__problem__": f"{width} fields where the header has {len(names)} "
-                                                f"(a separator inside a value, or another delimiter?)"}
+            record = _record(values, first, names, sep, header)
+            if "__problem__" in record.fields and last > first:
+                # A stray quote swallowed the lines after it: take them one by one again.
+                for n in range(first, last + 1):
+                    one = next(csv.reader([lines[n - 1]], delimiter=sep), [])
+                    if any(v.strip() for v in one):
+                        records.append(_record(one, n, names, sep, header))
+                continue
             records.append(record)
     except csv.Error as exc:
         raise UnreadableFile(path, f"not readable as delimited text: {exc}", line=offset + reader.line_num) from exc
     return Table(head, names, header_line, records, sep)
+
+
+def _record(values: list[str], line_no: int, names: list[str], sep: str, header: bool) -> Record:
+    width = len(values)
+    while width > len(names) and not values[width - 1].strip():
+        width -= 1
+    record = Record(line_no, sep.join(values),
+                    {name: (values[i].strip() if i < len(values) else None) for i, name in enumerate(names)})
+    if width < len(names) and header:
+        record.fields = {"__problem__": f"only {width} of the {len(names)} fields of the header (truncated line?)"}
+    elif width > len(names):
+        record.fields = {"__problem__": f"{width} fields where the header has {len(names)} "
+                                        f"(a separator inside a value, or another delimiter?)"}
+    return record
 
 
 def physical_lines(text: str) -> list[str]:

@@ -241,7 +241,9 @@ class MappedReader:
             if day is None:
                 raise RowProblem("date is missing")
             row[target] = cv.local(dt.datetime.combine(day, clock or dt.time()), self.hotel)
-        elif row.get("business_date") is not None and self.table != "reservations":
+        elif row.get("business_date") is not None and (clock is not None or self.table not in ("reservations",
+                                                                                              "remittances")):
+            # A remittance line without a time (a payout, a fee) keeps none: its time is not noon.
             row[target] = cv.on_business_date(row["business_date"], clock, self.hotel)
 
 

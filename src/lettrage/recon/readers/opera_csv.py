@@ -24,7 +24,8 @@ Sign: OPERA keeps separate debit and credit columns; a payment is a credit on th
 `amount_cents = credit - debit` (+ money received). Charges (room, F&B) are debits and come out
 negative; the hotel's code table says which codes are payments and their channel.
 Dates: Oracle `DD-MON-YY`, `YYYY-MM-DD`, `DD/MM/YYYY` or `MM/DD/YYYY` (order inferred over the
-column). Separator `,` `;` TAB or `|`; any encoding (decoding.py).
+column; when every date is ambiguous, month first for hotels in the Americas, else day first).
+Separator `,` `;` TAB or `|`; any encoding (decoding.py).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def read(path: Path, kind: str, hotel, trx_codes=None, mapping=None) -> ReadResu
     cols = Columns(table, ALIASES, path, required=["trx_code"],
                    one_of=[["trx_date", "posted_at"], AMOUNT_FIELDS])
     values = {f: [cols.get(r.fields, f) for r in table.records] for f in ("trx_date", "posted_at")}
-    dates = {f: cv.DateColumn(v) for f, v in values.items()}
+    dates = {f: cv.DateColumn(v, cv.day_first(hotel)) for f, v in values.items()}
 
     def convert(fields: dict) -> dict:
         get = lambda f: cv.text(cols.get(fields, f))  # noqa: E731

@@ -87,7 +87,7 @@ def read(path: Path, kind: str, hotel, trx_codes=None, mapping=None, file_date: 
     table = read_table(source.text, path)
     cols = Columns(table, ALIASES, path, required=["arrival_date", "departure_date"],
                    one_of=[["confirmation_no", "reservation_id"]])
-    dates = {f: cv.DateColumn([cols.get(r.fields, f) for r in table.records]) for f in DATE_FIELDS}
+    dates = {f: cv.DateColumn([cols.get(r.fields, f) for r in table.records], cv.day_first(hotel)) for f in DATE_FIELDS}
     statuses = ENUM_WORDS["status"]
 
     def convert(fields: dict) -> dict:

@@ -28,7 +28,8 @@ lines from one `001REGISTER` line to the next (a blank line also ends it). Tags 
 | 019KARTE | masked card number | card_last4 |
 | 020CONFNR | confirmation number | confirmation_no |
 
-Tags are recognised by name whatever their number. Amounts are written as on the folio (charges
+Tags are recognised by name whatever their number, with English spellings too (TRX_CODE,
+TRX_DATE, AMOUNT, QUANTITY, CASHIER, ...: `SYNONYMS`). Amounts are written as on the folio (charges
 positive, payments negative, decimal point): `amount_cents = -(PREIS x ANZ)`, so a payment of
 `011PREIS=-258.95` is +25895 (money received). A line that is neither a tag nor blank is rejected.
 """
@@ -48,11 +49,21 @@ from lettrage.recon.readers.records import Record, build
 
 TAG = re.compile(r"^\s*(\d{3})([A-Za-z_]+)\s*=(.*)$")
 FIRST_TAG = "REGISTER"
+# Other spellings of a tag, as exports configured in English or with longer names write them.
+SYNONYMS = {"ANZAHL": "ANZ", "MENGE": "ANZ", "QUANTITY": "ANZ", "SUMME": "BETRAG", "AMOUNT": "BETRAG",
+            "TRX_AMOUNT": "BETRAG", "PRICE": "PREIS", "PRICE_PER_UNIT": "PREIS", "TRX_NO": "TRXNR",
+            "TRANSNR": "TRXNR", "BUCHNR": "TRXNR", "TRX_CODE": "LNR", "TRX_DATE": "DATB", "DATUM": "DATB",
+            "TIME": "ZEIT", "ROOM": "ZN", "ZIMMER": "ZN", "GASTNAME": "NAME", "GUEST_NAME": "NAME",
+            "KASSIERER": "KASSE", "CASHIER": "KASSE", "CASHIER_ID": "KASSE", "USER": "BENUTZER",
+            "CURRENCY": "WAEHRUNG", "REFERENCE": "BELEG", "KREDITKARTE": "KARTE", "CCNR": "KARTE",
+            "CC_NUMBER": "KARTE", "CONFIRMATION_NO": "CONFNR", "CONFIRMATION": "CONFNR", "RESV_NAME_ID": "REGISTER",
+            "FOLIO_VIEW": "WINDOW", "DESCRIPTION": "TEXT", "TRX_DESCRIPTION": "TEXT"}
 
 
 def sniff(head: str, mapping=None) -> bool:
     tagged = [ln for ln in physical_lines(head)[:40] if TAG.match(ln)]
-    return len(tagged) >= 3 and any(TAG.match(ln)[2].upper() in ("REGISTER", "LNR", "DATB") for ln in tagged)
+    names = {SYNONYMS.get(TAG.match(ln)[2].upper(), TAG.match(ln)[2].upper()) for ln in tagged}
+    return len(tagged) >= 3 and bool(names & {"REGISTER", "LNR", "DATB"})
 
 
 def records(text: str, path) -> list[Record]:
@@ -67,7 +78,7 @@ def records(text: str, path) -> list[Record]:
             out.append(Record(line_no, line, {"__problem__": "not a tagged line (NNNTAG=value)"}))
             current = None
             continue
-        tag, value = m[2].upper(), m[3].strip()
+        tag, value = SYNONYMS.get(m[2].upper(), m[2].upper()), m[3].strip()
         if current is None or tag == FIRST_TAG or tag in current.fields:
             current = Record(line_no, "", {})
             out.append(current)
@@ -81,7 +92,7 @@ def records(text: str, path) -> list[Record]:
 def read(path: Path, kind: str, hotel, trx_codes=None, mapping=None) -> ReadResult:
     source = read_text(path)
     recs = records(source.text, path)
-    dates = cv.DateColumn([r.fields.get("DATB") for r in recs], fmt="%Y%m%d")
+    dates = cv.DateColumn([r.fields.get("DATB") for r in recs], cv.day_first(hotel))  # YYYYMMDD, as documented
 
     def convert(f: dict) -> dict:
         get = lambda tag: cv.text(f.get(tag))  # noqa: E731

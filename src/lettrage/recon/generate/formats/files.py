@@ -79,24 +79,27 @@ def write_by_day(directory: Path, pattern: str, columns: dict[str, np.ndarray] |
 
 def money(cents, decimal_comma: bool = False, thousands: str = "", sign: int = 1, absolute: bool = False) -> np.ndarray:
     """Cents as the decimal text a source writes ('1.329,69', '-4.19'); None stays None."""
-    out = np.full(len(cents), None, dtype=object)
+    values = pd.array(np.asarray(cents, dtype=object), dtype="Int64")
+    missing = np.asarray(values.isna())
+    numbers = values.fillna(0).to_numpy(dtype=np.int64) * sign
     point = "," if decimal_comma else "."
-    for i, c in enumerate(cents):
-        if c is None or (not isinstance(c, str) and pd.isna(c)):
-            continue
-        value = int(c) * sign
+    out = np.empty(len(numbers), dtype=object)
+    for i, value in enumerate(numbers.tolist()):
         whole, frac = divmod(abs(value), 100)
         text = f"{whole:,}".replace(",", thousands) if thousands else str(whole)
         out[i] = f"{'-' if value < 0 and not absolute else ''}{text}{point}{frac:02d}"
+    out[missing] = None
     return out
+
+
+def text_or_none(values) -> np.ndarray:
+    """Values as text, None for missing ones (Int64 columns without a '.0')."""
+    series = pd.Series(values)
+    return np.where(series.notna().to_numpy(), series.astype(str).to_numpy(dtype=object), None)
 
 
 def masked_pan(last4, width: int = 16, fill: str = "X") -> np.ndarray:
     """'XXXXXXXXXXXX2008' from last 4 digits (never a full card number); None stays None."""
-    return np.array([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else fill * (width - 4) + v
-                     for v in last4], dtype=object)
-
-
-def text_or_none(values) -> np.ndarray:
-    return np.array([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else str(v) for v in values],
-                    dtype=object)
+    series = pd.Series(last4)
+    return np.where(series.notna().to_numpy(), (fill * (width - 4) + series.astype(str)).to_numpy(dtype=object),
+                    None)

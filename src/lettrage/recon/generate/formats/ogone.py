@@ -21,11 +21,13 @@ BRANDS = {"VISA": "VISA", "MASTERCARD": "MasterCard", "AMEX": "American Express"
 def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame, date_column) -> list[Path]:
     when = reformat(local_iso(rows["event_at"], profile.hotel.timezone), "{d}/{m}/{Y} {H}:{M}:{S}")
     total = money(rows["amount_cents"].to_numpy(), absolute=True)
+    cols = {c: rows[c].tolist() for c in ("psp_reference", "payidsub", "order_id", "status_code", "auth_code",
+                                          "currency", "card_brand", "card_last4", "action")}
     written = []
     for day, positions in days_of(rows[date_column].to_numpy()).items():
         root = ET.Element("DOWNLOAD_REPLY")
         for i in positions:
-            r = rows.iloc[i]
+            r = {c: v[i] for c, v in cols.items()}
             brand, last4 = r["card_brand"], r["card_last4"]
             has_card = isinstance(last4, str)
             ET.SubElement(root, "PAYMENT", {
