@@ -25,5 +25,5 @@ def week(tmp_path_factory) -> Week:
     warehouse = root / "warehouse.duckdb"
     tables = sample.write(warehouse)
     result = sample.reconcile(warehouse, root / "reports", sample.FIRST_DAY, sample.LAST_DAY)
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert result.success, sample.failures(result)
     return Week(root, warehouse, root / "reports", tables, result)

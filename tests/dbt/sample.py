@@ -294,3 +294,9 @@ def reconcile(warehouse, reports_dir, first: dt.date, last: dt.date, instance=No
 
 
 LAST_DAY = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+
+
+def failures(result) -> list[str]:
+    """Why a run failed, for assertion messages."""
+    return [str(e.event_specific_data.error.message if e.event_specific_data and getattr(
+        e.event_specific_data, "error", None) else e.message) for e in result.all_events if e.is_failure]

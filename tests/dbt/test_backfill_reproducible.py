@@ -36,11 +36,11 @@ def reruns(week, tmp_path_factory):
     shutil.copyfile(week.warehouse, warehouse)
     first = snapshot(warehouse)
     again = sample.reconcile(warehouse, root / "reports", sample.FIRST_DAY, sample.LAST_DAY)
-    assert again.success
+    assert again.success, sample.failures(again)
     second = snapshot(warehouse)
     sample.write(warehouse, corrected_day=CORRECTED, only_day=CORRECTED)  # what ingest does with the late file
     corrected = sample.reconcile(warehouse, root / "reports", sample.FIRST_DAY, sample.LAST_DAY)
-    assert corrected.success
+    assert corrected.success, sample.failures(corrected)
     return first, second, snapshot(warehouse), warehouse
 
 

@@ -47,7 +47,7 @@ def test_replace_window_is_idempotent_and_scoped_to_hotels(tmp_path):
     def rows(hotel, day, n):
         return pd.DataFrame([{"hotel_id": hotel, "business_date": day, "card_brand": f"B{i}", "pms_cents": 100,
                               "tpe_cents": 100, "psp_cents": 0, "remitted_cents": 0, "ecart_cents": 0,
-                              "matched_count": 1, "exception_count": 0} for i in range(n)])
+                              "matched_count": 1, "exception_count": 0, "resolved_cents": 0} for i in range(n)])
     d1, d2 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
     with open_warehouse(tmp_path / "w.duckdb") as conn:
         replace_window(conn, "daily_summary", pd.concat([rows("H1", d1, 2), rows("H2", d1, 3)]), d1, d2)

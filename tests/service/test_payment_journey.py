@@ -99,6 +99,10 @@ def test_forged_and_tampered_notifications_are_refused_and_kept(live, caplog):
     assert len(events) == 3 and not any(e.signature_ok or e.applied for e in events)
     assert all(e.order_id == order for e in events)  # kept as received, for a person to look at
     assert caplog.text.count("SHA-OUT signature missing or wrong") == 3
+    # A full card number in a notification is masked before it is stored.
+    live.http.post("/psp/ogone/notify", data={**feedback(order, 9), "CARDNO": "4111111111111111", "SHASIGN": "1"})
+    stored = str(live.events()[-1].raw)
+    assert "4111111111111111" not in stored and "************1111" in stored
     assert SHA_OUT not in caplog.text and live.settings.ogone_sha_in not in caplog.text
     # A result URL with forged parameters says nothing about the order.
     page = live.http.get("/result/accepted", params={**feedback(order, 9), "SHASIGN": "00"})

@@ -9,6 +9,8 @@ window. dbt tests are asset checks; a failing error-severity test stops the mart
 import fcntl
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -28,6 +30,7 @@ finance_dbt_project = DbtProject(
     target=_settings.dbt_target,
 )
 
+PARTIAL_PARSE = "partial_parse.msgpack"
 # What `dbt parse` reads: a manifest older than any of these is stale.
 _PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -48,7 +51,8 @@ def manifest_is_stale(project: DbtProject) -> bool:
 def prepare_manifest(project: DbtProject) -> Path:
     """The project's manifest, parsed on the spot on a fresh clone or after a model changed
     (`dbt parse` into dbt_project/target, git-ignored). A lock keeps concurrent loaders (code
-    server, daemon, tests) from parsing over each other."""
+    server, daemon, tests) from parsing together, and the files are swapped in whole, so a run
+    reading them meanwhile never sees half of one."""
     if not manifest_is_stale(project):
         return project.manifest_path
     target = Path(project.project_dir) / project.target_path
@@ -56,8 +60,13 @@ def prepare_manifest(project: DbtProject) -> Path:
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if manifest_is_stale(project):
-            FinanceDbtResource(project_dir=project, dbt_executable=_settings.dbt_executable).cli(
-                ["parse", "--quiet"], target_path=project.target_path).wait()
+            with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as tmp:
+                if (target / PARTIAL_PARSE).exists():
+                    shutil.copyfile(target / PARTIAL_PARSE, Path(tmp) / PARTIAL_PARSE)
+                FinanceDbtResource(project_dir=project, dbt_executable=_settings.dbt_executable).cli(
+                    ["parse", "--quiet"], target_path=Path(tmp)).wait()
+                for name in (PARTIAL_PARSE, "manifest.json"):  # the manifest last: it marks the parse done
+                    os.replace(Path(tmp) / name, target / name)
     return project.manifest_path
 
 

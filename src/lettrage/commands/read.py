@@ -92,8 +92,11 @@ def run(args) -> int:
         if table != "trx_codes":
             rows["ingested_at"] = pd.Timestamp(dt.datetime.now(dt.UTC))
         rows = schemas.model(table).validate(rows[schemas.columns(table)])
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        rows.to_parquet(args.out, index=False)
+        try:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            rows.to_parquet(args.out, index=False)
+        except OSError as exc:
+            raise CommandError(f"{args.out}: cannot be written ({exc.strerror})") from None
         print(f"wrote {len(rows)} {table} rows to {args.out}")
     for message in errors:
         print(f"lettrage read: {message}", file=sys.stderr)

@@ -126,6 +126,7 @@ def from_directlink(result: ogone.DirectLinkResult, order_id: str, currency: str
 def record_event(sessions, provider: str, raw: dict, signature_ok: bool, note: Notification | None,
                  detail: str = "") -> int:
     """Append the message as received, before anything else; returns its id."""
+    raw = _masked(raw)  # a full card number is never stored, whoever sent it (PCI DSS)
     if note is not None:
         raw = {**raw, "key": note.key}  # what makes it the same news as another message
     with store.transaction(sessions) as s:
@@ -138,6 +139,18 @@ def record_event(sessions, provider: str, raw: dict, signature_ok: bool, note: N
         s.add(event)
         s.flush()
         return event.id
+
+
+def _masked(value):
+    from lettrage.recon.masking import mask_text
+
+    if isinstance(value, str):
+        return mask_text(value)[0]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _raw_order_id(raw: dict) -> str | None:
