@@ -15,6 +15,7 @@ COMMANDS = [
     "explain",
     "decide",
     "demo",
+    "backfill",
     "generate",
     "read",
     "psp_simulator",

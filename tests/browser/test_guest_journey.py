@@ -152,6 +152,48 @@ def test_guest_pays_with_3ds_and_finance_marks_it_posted(browser, desk):
     assert status(desk, rid) == "posted"
     for context in (reception, guest, finance):
         context.close()
+    the_next_reconciliation_matches_it(desk, rid)
+
+
+def the_next_reconciliation_matches_it(desk, rid: int) -> None:
+    """The night auditor's PMS posting carries the order id: the daily run's PSP and matching
+    assets (a real Dagster run on the test's warehouse) match the paid link against it."""
+    import dagster as dg
+    import duckdb
+
+    from lettrage.assets.matching import matching
+    from lettrage.assets.psp import psp_link_payments
+    from lettrage.recon.hotels import Hotel
+    from lettrage.recon.warehouse import open_warehouse
+    from lettrage.resources import build_resources
+
+    # The morning run reconciles the day before (today's business date has no partition yet):
+    # the guest paid "yesterday", at the same hour.
+    with store.transaction(desk.app.state.sessions) as s:
+        req = s.get(store.LinkRequest, rid)
+        order_id, paid_at = req.order_id, req.payments[0].paid_at - dt.timedelta(days=1)
+        for event in s.scalars(select(store.PspEvent).where(store.PspEvent.request_id == rid)):
+            event.received_at -= dt.timedelta(days=1)
+        req.payments[0].paid_at = paid_at
+    day = Hotel("H1", "Hôtel Lutèce", "Europe/Paris").business_date(paid_at)
+    with open_warehouse(desk.settings.warehouse_path) as conn:
+        conn.execute(
+            "INSERT INTO pms_postings (posting_id, hotel_id, business_date, posted_at, trx_code, amount_cents, currency,"
+            " channel, confirmation_no, guest_name, reference, source_system, source_file, ingested_at) VALUES "
+            "('OPERA-77001', 'H1', ?, ?, '9050', 24000, 'EUR', 'psp', 'CMARTIN', 'Martin, Claire', ?, 'opera', "
+            "'opera_postings.csv', now())", [day, paid_at + dt.timedelta(minutes=20), order_id])
+    result = dg.materialize([psp_link_payments, matching], partition_key=day.isoformat(),
+                            resources=build_resources(desk.settings), instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    with duckdb.connect(str(desk.settings.warehouse_path), read_only=True) as conn:
+        matched = conn.execute(
+            "SELECT m.leg, p.order_id, p.amount_cents FROM card_matches m JOIN card_matches o USING (match_id) "
+            "JOIN psp_transactions p ON p.psp_txn_id = o.record_id "
+            "WHERE m.record_id = 'OPERA-77001' AND o.record_id <> 'OPERA-77001'").fetchall()
+        not_posted = conn.execute("SELECT count(*) FROM exceptions WHERE code = 'PSP_NOT_POSTED' AND detail LIKE ?",
+                                  [f"%{order_id}%"]).fetchone()[0]
+    assert matched == [("pms_psp", order_id, 24000)]
+    assert not_posted == 0
 
 
 def test_refused_then_abandoned_payment(browser, desk, page):

@@ -26,7 +26,7 @@ class Cells(HTMLParser):
     def handle_starttag(self, tag, attrs):
         element = {"tag": tag, **dict(attrs), "text": "", "ancestors": list(self._open)}
         self.elements.append(element)
-        if tag not in ("circle", "rect", "line", "polyline", "meta", "br"):
+        if tag not in ("meta", "br", "link", "img", "input"):  # HTML void elements
             self._open.append(element)
 
     def handle_endtag(self, tag):

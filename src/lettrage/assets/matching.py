@@ -19,7 +19,8 @@ from lettrage.recon.money import format_cents
 from lettrage.resources.warehouse import WarehouseResource
 
 GROUP = "matching"
-SOURCES = ["pms_postings", "tpe_transactions", "remittances", "psp_transactions", "hotels", "trx_codes"]
+SOURCES = ["pms_postings", "tpe_transactions", "remittances", "psp_transactions", "psp_link_payments", "hotels",
+           "trx_codes"]
 CHECKS = {
     "every_record_once": ("card_matches", "Every card posting, ticket and PSP payment of the window is in exactly "
                                           "one match or else in exactly one exception."),

@@ -117,4 +117,8 @@ def run(args) -> int:
     print_summary(settings.warehouse_path, first, last)
     print(f"\nRun {run_id} is in the Dagster instance at {settings.dagster_home}.")
     print("Look further: `make ui` serves the Dagster UI on http://127.0.0.1:3000 (assets, checks, this run).")
+    from lettrage.recon.reports import GROUP_PAGE
+
+    print(f"Reports: {settings.reports_dir / GROUP_PAGE} (écart per hotel), and per hotel and business date "
+          f"(HTML and XLSX) under {settings.reports_dir}/<hotel>/")
     return 0

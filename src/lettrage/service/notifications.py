@@ -42,7 +42,9 @@ def receive_ogone(request: Request, items: list[tuple[str, str]], via: str,
     """Store, verify and apply one Ogone feedback; None when it is not signed by the PSP."""
     settings, sessions = request.app.state.settings, request.app.state.sessions
     raw = {"via": via, "method": request.method, "client": _client(request), "params": [list(p) for p in items]}
-    signed = ogone.verify_sha_out(items, settings.ogone_sha_out, settings.ogone_algorithm)
+    # UTF-8 unless the account is set to ISO-8859-1 (Ogone's two charsets); ASCII reads the same in both.
+    signed = any(ogone.verify_sha_out(items, settings.ogone_sha_out, settings.ogone_algorithm, charset)
+                 for charset in ("utf-8", "iso-8859-1"))
     note, detail = None, ""
     if signed:
         try:

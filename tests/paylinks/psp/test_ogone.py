@@ -163,3 +163,11 @@ def test_ncresponse_is_read():
     assert not refused.ok and refused.status.status == "error"
     with pytest.raises(ogone.DirectLinkError):
         ogone.read_ncresponse("<html>maintenance</html>")
+
+
+def test_latin1_account_and_unencodable_values():
+    params = {"orderID": "É-1", "STATUS": "9", "CN": "Zoë Ürgen"}
+    latin = ogone.sha_out(params, "pp", "sha256", encoding="iso-8859-1")
+    assert ogone.verify_sha_out({**params, "SHASIGN": latin}, "pp", "sha256", "iso-8859-1")
+    assert not ogone.verify_sha_out({**params, "SHASIGN": latin}, "pp", "sha256", "utf-8")
+    assert not ogone.verify_sha_out({**params, "CN": "李", "SHASIGN": latin}, "pp", "sha256", "iso-8859-1")

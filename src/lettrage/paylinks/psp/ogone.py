@@ -87,7 +87,7 @@ def _verify(compose, params, passphrase: str, algorithm: str, encoding: str) -> 
         return False
     try:
         expected = compose(items, passphrase, algorithm, encoding)
-    except SignatureError:
+    except (SignatureError, UnicodeEncodeError):
         return False
     return hmac.compare_digest(expected.encode(), received.pop().encode())
 
