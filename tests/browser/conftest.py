@@ -15,10 +15,10 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from lettrage.config import PROJECT_ROOT
+from tests.service.dashboard_fixtures import PASSWORD, seed_users
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -205,5 +206,60 @@ def screenshot(page, name: str, doc: bool = False, full_page: bool = True) -> Pa
     return path
 
 
-def lettrage_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "lettrage", *args]
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """The service with its dashboard, the PSP simulator and an SMTP sink, for the whole module."""
+    from lettrage.config import load_settings
+    from lettrage.paylinks.psp.simulator import Simulator, SimulatorSettings
+    from lettrage.paylinks.rules import install_example, rules_path
+    from lettrage.recon.hotels import Hotel, write_hotels
+    from lettrage.service.app import create_app
+
+    var = tmp_path_factory.mktemp("journey") / "var"
+    service_port, psp_port = free_port(), free_port()
+    with pytest.MonkeyPatch.context() as env, SmtpSink() as smtp:
+        for name, value in {
+            "LETTRAGE_VAR_DIR": str(var), "DAGSTER_HOME": str(var / "dagster_home"),
+            "LETTRAGE_PUBLIC_BASE_URL": f"http://127.0.0.1:{service_port}",
+            "LETTRAGE_OGONE_URL": f"http://127.0.0.1:{psp_port}/ncol/test",
+            "LETTRAGE_SMTP_HOST": smtp.host, "LETTRAGE_SMTP_PORT": str(smtp.port), "LETTRAGE_SMTP_TLS": "none",
+        }.items():
+            env.setenv(name, value)
+        settings = load_settings()
+        write_hotels([Hotel("H1", "Hôtel Lutèce", "Europe/Paris")], settings.inbox_dir / "hotels.csv")
+        install_example(rules_path(settings.link_rules_dir, "H1"), "Hôtel Lutèce", "hotel-lutece.example")
+        simulator = Simulator(SimulatorSettings.from_settings(settings, retry_delay=0.3))
+        app = create_app(settings)
+        seed_users(app.state.sessions)
+        with LiveServer(simulator.app, psp_port), LiveServer(app, service_port) as service:
+            yield type("Desk", (), {"url": service.url + "/dashboard", "smtp": smtp, "app": app,
+                                    "settings": settings, "simulator": simulator})
+        from lettrage.paylinks import store
+
+        store.dispose_all()
+
+
+def log_in(page, desk, username: str) -> None:
+    page.goto(desk.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=who]")
+
+
+def create_request(page, desk, last_name: str, amount: str, kind: str = "sale", parts: str = "",
+                   email: str | None = None) -> int:
+    """Reception fills the new-request form; returns the request's number."""
+    page.goto(desk.url + "/requests/new")
+    email = email or f"{last_name.lower()}@guest.example"
+    for name, value in {"confirmation_no": f"C{last_name.upper()[:6]}", "guest_first_name": "Claire",
+                        "guest_last_name": last_name, "email": email, "arrival_date": "2026-06-12",
+                        "departure_date": "2026-06-15", "adults": "2", "children": "0", "amount": amount,
+                        "parts": parts}.items():
+        page.fill(f"[name={name}]", value)
+    page.select_option("[name=kind]", kind)
+    page.select_option("[name=channel]", "email")
+    page.select_option("[name=language]", "fr")
+    page.click("#new-request button[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/requests/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])

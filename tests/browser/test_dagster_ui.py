@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import urllib.request
 import sys
+import urllib.request
 from pathlib import Path
 
 from lettrage.config import PROJECT_ROOT as ROOT

@@ -12,70 +12,13 @@ import base64
 import datetime as dt
 import re
 
-import pytest
 from sqlalchemy import select
 
 from lettrage.paylinks import store
-from tests.browser.conftest import LiveServer, SmtpSink, free_port, message_html, message_text, screenshot, wait_until
-from tests.service.dashboard_fixtures import PASSWORD, seed_users
+from tests.browser.conftest import create_request, log_in, message_html, message_text, screenshot, wait_until
 
 LINK = re.compile(r"https?://127\.0\.0\.1:\d+/l/[A-Za-z0-9_\-]+")
 CHALLENGE_CARD, REFUSED_CARD, ACCEPTED_CARD = "4000000000003220", "4000000000000002", "4111111111111111"
-
-
-@pytest.fixture(scope="module")
-def desk(tmp_path_factory):
-    """The service with its dashboard, the PSP simulator and an SMTP sink, for the whole module."""
-    from lettrage.config import load_settings
-    from lettrage.paylinks.psp.simulator import Simulator, SimulatorSettings
-    from lettrage.paylinks.rules import install_example, rules_path
-    from lettrage.service.app import create_app
-
-    var = tmp_path_factory.mktemp("journey") / "var"
-    service_port, psp_port = free_port(), free_port()
-    with pytest.MonkeyPatch.context() as env, SmtpSink() as smtp:
-        for name, value in {
-            "LETTRAGE_VAR_DIR": str(var), "DAGSTER_HOME": str(var / "dagster_home"),
-            "LETTRAGE_PUBLIC_BASE_URL": f"http://127.0.0.1:{service_port}",
-            "LETTRAGE_OGONE_URL": f"http://127.0.0.1:{psp_port}/ncol/test",
-            "LETTRAGE_SMTP_HOST": smtp.host, "LETTRAGE_SMTP_PORT": str(smtp.port), "LETTRAGE_SMTP_TLS": "none",
-        }.items():
-            env.setenv(name, value)
-        settings = load_settings()
-        install_example(rules_path(settings.link_rules_dir, "H1"), "Hôtel Lutèce", "hotel-lutece.example")
-        simulator = Simulator(SimulatorSettings.from_settings(settings, retry_delay=0.3))
-        app = create_app(settings)
-        seed_users(app.state.sessions)
-        with LiveServer(simulator.app, psp_port), LiveServer(app, service_port) as service:
-            yield type("Desk", (), {"url": service.url + "/dashboard", "smtp": smtp, "app": app,
-                                    "settings": settings, "simulator": simulator})
-        store.dispose_all()
-
-
-def log_in(page, desk, username: str) -> None:
-    page.goto(desk.url + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("[data-testid=who]")
-
-
-def create_request(page, desk, last_name: str, amount: str, kind: str = "sale", parts: str = "",
-                   email: str | None = None) -> int:
-    """Reception fills the new-request form; returns the request's number."""
-    page.goto(desk.url + "/requests/new")
-    email = email or f"{last_name.lower()}@guest.example"
-    for name, value in {"confirmation_no": f"C{last_name.upper()[:6]}", "guest_first_name": "Claire",
-                        "guest_last_name": last_name, "email": email, "arrival_date": "2026-06-12",
-                        "departure_date": "2026-06-15", "adults": "2", "children": "0", "amount": amount,
-                        "parts": parts}.items():
-        page.fill(f"[name={name}]", value)
-    page.select_option("[name=kind]", kind)
-    page.select_option("[name=channel]", "email")
-    page.select_option("[name=language]", "fr")
-    page.click("#new-request button[type=submit]")
-    page.wait_for_url(re.compile(r"/dashboard/requests/\d+$"))
-    return int(page.url.rsplit("/", 1)[1])
 
 
 def link_mail(desk, address: str):
@@ -138,7 +81,6 @@ def test_guest_pays_with_3ds_and_finance_marks_it_posted(browser, desk):
     log_in(fanny, desk, "fanny")
     row = fanny.locator(f"tr[data-request='{rid}']")
     assert row.locator("[data-testid=status]").inner_text() == "paid"
-    screenshot(fanny, "dashboard-requests", doc=True)
     row.locator("input[name=request_id]").check()
     fanny.click("text=Mark selected POSTED")
     fanny.wait_for_selector("text=1 request(s) marked POSTED.")
@@ -265,3 +207,19 @@ def test_split_bill_paid_by_two_payers_in_two_browsers(browser, desk, page):
     assert "300,00" in pages[0].inner_text("body") or "300.00" in pages[0].inner_text("body")
     for c in payers:
         c.close()
+
+
+def test_finance_sees_each_request_as_the_store_has_it(browser, desk, page):
+    """After the journeys above: every request in the list, with the status the store has."""
+    log_in(page, desk, "fanny")
+    with desk.app.state.sessions() as s:
+        expected = {r.id: r.status for r in s.scalars(select(store.LinkRequest))}
+    shown = {int(row.get_attribute("data-request")): row.locator("[data-testid=status]").inner_text()
+             for row in page.locator("tr[data-request]").all()}
+    assert shown == expected
+    page.select_option("[name=status]", "cancelled")
+    page.click("text=Filter")
+    cancelled = page.locator("tr[data-request]")
+    assert cancelled.count() == sum(1 for v in expected.values() if v == "cancelled")
+    page.goto(desk.url + "/")
+    screenshot(page, "dashboard-requests", doc=True)

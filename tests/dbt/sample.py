@@ -36,7 +36,7 @@ TRX_CODES = [
     ("9015", "JCB", "Réception", True, "JCB", "terminal"),
     ("9016", "Diners", "Réception", True, "DINERS", "terminal"),
     ("9023", "CB VAD", "Back office", True, "CB", "distance"),
-    ("9030", "Paiement en ligne", "Back office", True, "VISA", "psp"),
+    ("9030", "Paiement en ligne", "Back office", True, None, "psp"),  # the card is known at the PSP only
     ("9000", "Espèces", "Réception", True, None, "cash"),
     ("9150", "Transfert arrhes", "Back office", True, None, "transfer"),
 ]
@@ -206,10 +206,20 @@ def scheme(brand) -> str:
 
 
 def card_postings(t) -> pd.DataFrame:
+    """Card payments posted in the PMS, with their scheme: their own card's, or for a posting with
+    no brand (an online payment code) the card of the payment it matched."""
     p = t["pms_postings"]
     card = p["channel"].isin(["terminal", "distance", "psp"]) | (
         p["channel"].isna() & (p["card_last4"].notna() | p["card_brand"].notna()))
-    return p[card].assign(card_scheme=lambda f: f["card_brand"].map(scheme))
+    m = t["card_matches"].query("leg in ['pms_tpe', 'pms_psp']")
+    brands = pd.concat([t["tpe_transactions"].set_index("tpe_txn_id")["card_brand"],
+                        t["psp_transactions"].set_index("psp_txn_id")["card_brand"]])
+    partner = (m.query("side == 'left'")[["match_id", "record_id"]]
+               .merge(m.query("side == 'right'")[["match_id", "record_id"]], on="match_id", suffixes=("", "_partner"))
+               .sort_values("record_id_partner").drop_duplicates("record_id"))
+    partner_brand = partner.set_index("record_id")["record_id_partner"].map(brands)
+    own = p["card_brand"].where(p["card_brand"].notna(), p["posting_id"].map(partner_brand))
+    return p[card].assign(card_scheme=own[card].map(scheme))
 
 
 def expected_daily_summary(t) -> pd.DataFrame:

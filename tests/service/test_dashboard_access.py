@@ -4,6 +4,7 @@ missing CSRF token, another hotel's request. Through the real service app and op
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
@@ -82,6 +83,7 @@ def test_reception_cannot_post_refund_or_export_even_with_a_valid_form(app):
     assert c.get("/dashboard/audit").status_code == 403
     assert c.get("/dashboard/admin/users").status_code == 403
     assert status_of(app, rid) == "paid"
+    assert ("rita", "refused", f"POST /dashboard/requests/{rid}/post") in audit(app)  # who tried what
     page = c.get(f"/dashboard/requests/{rid}").text
     assert "Mark POSTED" not in page and "Refund" not in page  # nor offered
 
@@ -168,3 +170,32 @@ def test_reception_creates_a_request_and_bad_values_are_named(app, var_dir):
         req = s.scalars(select(store.LinkRequest)).one()
         assert (req.amount_cents, req.created_by, req.confirmation_no, req.language) == (12050, "rita", "CONF77", "fr")
     assert ("rita", "request created", f"link_request:{req.id}") in audit(app)
+
+
+def test_step_by_step_reception_reads_the_message_then_approves_and_it_goes_out(app, var_dir):
+    from lettrage.paylinks.rules import install_example, rules_path
+    from lettrage.recon.hotels import Hotel, write_hotels
+
+    settings = load_settings()
+    write_hotels([Hotel("H1", "Hôtel Lutèce", "Europe/Paris")], settings.inbox_dir / "hotels.csv")
+    install_example(rules_path(settings.link_rules_dir, "H1"), "Hôtel Lutèce", "hotel-lutece.example")
+    first = add_request(app.state.sessions, status="pending_approval", paid=False, confirmation_no="CONF9")
+    second = add_request(app.state.sessions, status="pending_approval", paid=False, confirmation_no="CONF8",
+                         last_name="Durand")
+    with store.transaction(app.state.sessions) as s:
+        for r in s.scalars(select(store.LinkRequest)):
+            r.arrival_date, r.departure_date, r.adults, r.children = dt.date(2026, 6, 1), dt.date(2026, 6, 3), 2, 0
+    c = client(app, "rita")
+    page = c.get("/dashboard/approvals")
+    assert page.status_code == 200 and "Waiting for approval" in page.text
+    assert "CONF9" in page.text and "250,00" in page.text  # the message itself, in French
+    approved = c.post("/dashboard/approvals", data={"csrf_token": csrf(c), "request_id": [first, second]})
+    assert "2 request(s) approved." in approved.text
+    assert status_of(app, first) == status_of(app, second) == "sent"
+    mails = sorted((settings.mail_dir).glob("*.eml"))
+    assert len(mails) == 2  # the local mail sink (no SMTP relay configured) received each once
+    assert ("rita", "request approved", f"link_request:{first}") in audit(app)
+    again = c.post("/dashboard/approvals", data={"csrf_token": csrf(c), "request_id": [first]})
+    assert again.status_code == 409 and len(sorted(settings.mail_dir.glob("*.eml"))) == 2
+    finance = client(app, "fanny")
+    assert finance.get("/dashboard/approvals").status_code == 403

@@ -47,12 +47,40 @@ legs (record_kind, leg, side, purpose) as (
 ),
 
 record_matches as (
-    select r.hotel_id, r.record_kind, r.record_id, l.purpose, m.match_id, m.leg, m.stage, m.rule,
+    select r.hotel_id, r.record_kind, r.record_id, l.purpose, l.side, m.match_id, m.leg, m.stage, m.rule,
            m.time_delta_s, m.amount_delta_cents, m.flags
     from records as r
     join legs as l on l.record_kind = r.record_kind
     join {{ ref('stg_card_matches') }} as m
         on m.hotel_id = r.hotel_id and m.leg = l.leg and m.side = l.side and m.record_id = r.record_id
+),
+
+-- A record with no card brand (a PSP posting on a code with no brand) takes the scheme of what
+-- settles it: its first match partner's, as the matching engine does for its summary.
+brands as (
+    select 'pms_posting' as record_kind, posting_id as record_id, card_brand from {{ ref('stg_pms_postings') }}
+    union all
+    select 'tpe_transaction', tpe_txn_id, card_brand from {{ ref('stg_tpe_transactions') }}
+    union all
+    select 'remittance_line', remittance_line_id, card_brand from {{ ref('stg_remittances') }}
+    union all
+    select 'psp_transaction', psp_txn_id, card_brand from {{ ref('stg_psp_transactions') }}
+),
+
+partner_scheme as (
+    select record_kind, record_id, card_scheme
+    from (
+        select rm.record_kind, rm.record_id, s.card_scheme,
+               row_number() over (partition by rm.record_kind, rm.record_id order by other.record_id) as n
+        from record_matches as rm
+        join {{ ref('stg_card_matches') }} as other
+            on other.match_id = rm.match_id and other.leg = rm.leg and other.side <> rm.side
+        join legs as ol on ol.leg = other.leg and ol.side = other.side
+        join brands as b on b.record_kind = ol.record_kind and b.record_id = other.record_id
+        join {{ ref('card_schemes') }} as s on s.card_brand = b.card_brand
+        where rm.purpose = 'money'
+    ) as ranked
+    where n = 1
 ),
 
 -- The remittance batch a ticket was settled in: the batch of the lines on the other side of its match.
@@ -89,7 +117,7 @@ select
     r.net_cents,
     r.currency,
     r.card_brand,
-    r.card_scheme,
+    case when r.card_brand is null then coalesce(ps.card_scheme, 'OTHER') else r.card_scheme end as card_scheme,
     r.card_last4,
     r.channel,
     r.terminal_id,
@@ -123,5 +151,6 @@ left join record_matches as remit
     and remit.record_id = r.record_id and remit.purpose = 'remittance'
 left join remitted_in on remitted_in.hotel_id = r.hotel_id and remitted_in.record_id = r.record_id
     and r.record_kind = 'tpe_transaction'
+left join partner_scheme as ps on ps.record_kind = r.record_kind and ps.record_id = r.record_id
 left join record_exceptions as x
     on x.hotel_id = r.hotel_id and x.record_kind = r.record_kind and x.record_id = r.record_id

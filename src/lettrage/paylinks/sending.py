@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -309,6 +309,21 @@ def _mark_sent(session: Session, send: LinkSend, provider_id: str | None, note: 
     _settle(session, send.request, now)
 
 
+def _record_sent(sessions: sessionmaker[Session], send_id: int, request_id: int, kind: str,
+                 provider_id: str | None, note: str | None) -> None:
+    """The common case of _mark_sent in two UPDATEs (a batch of 10,000 feels the ORM's loads).
+    scheduled -> sent is a move the state machine allows; the version moves like the ORM's."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction(sessions) as s:
+        s.execute(update(LinkSend).where(LinkSend.id == send_id).values(
+            status="sent", sent_at=now, updated_at=now, claimed_by=None, lease_until=None, in_doubt=False,
+            next_attempt_at=None, provider_id=provider_id, error=note or None))
+        if kind == "link":
+            s.execute(update(LinkRequest).where(LinkRequest.id == request_id, LinkRequest.status == "scheduled")
+                      .values(status="sent", sent_at=now, status_changed_at=now, updated_at=now,
+                              version=LinkRequest.version + 1))
+
+
 def _sender(outbox: Outbox, channel: str):
     sender = outbox.email if channel == "email" else outbox.sms
     if sender is None:
@@ -351,7 +366,7 @@ def _deliver_one(sessions: sessionmaker[Session], outbox: Outbox, send_id: int, 
         send.claimed_by, send.lease_until = holder, now + dt.timedelta(seconds=outbox.policy.lease_seconds)
         send.attempts += 1
         send.last_attempt_at = now
-        channel, recipient = send.channel, send.recipient
+        channel, recipient, kind, request_id = send.channel, send.recipient, send.kind, request.id
     try:
         sender = _sender(outbox, channel)
         if channel == "email":
@@ -365,8 +380,7 @@ def _deliver_one(sessions: sessionmaker[Session], outbox: Outbox, send_id: int, 
             _apply_failure(s, s.get(LinkSend, send_id), exc, outbox.policy, dt.datetime.now(dt.UTC), report)
         return
     _fault("after_handover")
-    with transaction(sessions) as s:
-        _mark_sent(s, s.get(LinkSend, send_id), provider_id, note, dt.datetime.now(dt.UTC))
+    _record_sent(sessions, send_id, request_id, kind, provider_id, note)
     report.sent += 1
     report.by_channel[(channel, "sent")] += 1
 

@@ -24,15 +24,18 @@ def run_time(value: str) -> tuple[int, int]:
     return hours, minutes
 
 
-_hour, _minute = run_time(load_settings().daily_run_time)
+def daily_schedule(daily_run_time: str):
+    """The schedule at a time of day; the partitions being daily in the group's time zone with
+    end_offset 0, a tick on day D asks for the last closed business date, D-1."""
+    hour, minute = run_time(daily_run_time)
+    return dg.build_schedule_from_partitioned_job(
+        daily_reconciliation,
+        name="daily_reconciliation_after_night_audit",
+        description="Every morning after the night audit: reconcile the previous business date of every hotel.",
+        hour_of_day=hour,
+        minute_of_hour=minute,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
 
-# The partitions are daily in the group's time zone with end_offset 0, so a tick on day D asks
-# for the last closed business date, D-1.
-daily_reconciliation_schedule = dg.build_schedule_from_partitioned_job(
-    daily_reconciliation,
-    name="daily_reconciliation_after_night_audit",
-    description="Every morning after the night audit: reconcile the previous business date of every hotel.",
-    hour_of_day=_hour,
-    minute_of_hour=_minute,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+
+daily_reconciliation_schedule = daily_schedule(load_settings().daily_run_time)

@@ -262,10 +262,16 @@ class Activity:
         self.truth.add("pms_tpe", "one_to_one", [("pms", pk)], [("tpe", tk)])
         # card at the desk terminal
         card = np.flatnonzero(method == "card")
-        split = card[(balance[card] >= 10_000) & (rng.random(len(card)) < .015)]
+        # Splits and shared tickets are rare, but each hotel's window shows at least one of each.
+        large = card[balance[card] >= 10_000]
+        split = large[rng.random(len(large)) < .015]
+        if not len(split) and len(large):
+            split = large[[int(rng.integers(len(large)))]]
         rest = np.setdiff1d(card, split)
         merged_into = {}  # secondary -> primary: one ticket paid several folios
         candidates = rest[rng.random(len(rest)) < .01]
+        if not len(candidates) and len(rest) > 1:
+            candidates = rest[[int(rng.integers(len(rest) - 1))]]
         used = set()
         for i in candidates:
             if i in used:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lettrage.recon.generate import guests
 from lettrage.recon.generate.activity import CARD_ROLES, Activity, _digits
-from lettrage.recon.generate.clock import EARLIEST, HOUR, at, latest_second
+from lettrage.recon.generate.clock import EARLIEST, HOUR, at, business_day, latest_second
 from lettrage.recon.schemas import EXCEPTION_CODES
 
 PER_SALE = {  # share of the card sales matched one to one
@@ -26,8 +26,16 @@ PER_DAY = {"REFUND_UNMATCHED": .03, "SPLIT_AMBIGUOUS": .02, "POSTED_WITHOUT_PSP"
 VISA_FAMILY = {"CB", "VISA", "MASTERCARD", "MAESTRO"}
 
 
+# The codes of DOMAIN.md injected here; TIMING_DIFFERENCE (matched across business dates) follows
+# from a late posting that crosses the night audit and is written down with it.
+INJECTED = ["MISSING_IN_TPE", "MISSING_IN_PMS", "AMOUNT_MISMATCH", "BRAND_MISMATCH", "PAN_MISMATCH", "LATE_POSTING",
+            "DUPLICATE_TPE", "DUPLICATE_PMS", "REFUND_UNMATCHED", "SPLIT_AMBIGUOUS", "NOT_REMITTED",
+            "REMITTANCE_MISMATCH", "PSP_NOT_POSTED", "POSTED_WITHOUT_PSP"]
+assert set(INJECTED) <= set(EXCEPTION_CODES)
+
+
 def forced_codes(index: int, hotels: int) -> set[str]:
-    return {code for i, code in enumerate(EXCEPTION_CODES) if i % hotels == index}
+    return {code for i, code in enumerate(INJECTED) if i % hotels == index}
 
 
 def keyed_wrong(last4: str, rng: np.random.Generator) -> str:
@@ -92,8 +100,13 @@ class Injector:
         closes = (self.act.end.astype("datetime64[s]") + np.timedelta64(int(self.act.hotel.audit_offset.total_seconds()), "s")
                   - self.tpe.at[t, "at"].to_datetime64().astype("datetime64[s]")).astype(np.int64) - 3600
         delay = max(min(delay, int(closes)), window + 300)
-        self.pms.at[p, "at"] = self.tpe.at[t, "at"] + np.timedelta64(delay, "s")
+        taken = self.tpe.at[t, "at"]
+        posted = taken + np.timedelta64(delay, "s")
+        self.pms.at[p, "at"] = posted
         self.truth.anomaly("LATE_POSTING", "pms", p, [("tpe", t)], f"posted {delay // 60} minutes after the ticket")
+        if business_day(self.act.hotel, posted) != business_day(self.act.hotel, taken):
+            self.truth.anomaly("TIMING_DIFFERENCE", "pms", p, [("tpe", t)],
+                               "posted after the night audit, on the next business date")
 
     def missing_in_pms(self, group, p, t):
         self.dropped["pms"].add(p)

@@ -149,10 +149,14 @@ def _business_day(local: pd.Series, offset: np.timedelta64) -> pd.Series:
     return (local - offset).dt.floor("D")
 
 
+HORIZON_DAYS = 14  # how far ahead the export lists the arrivals
+
+
 def exports(profile: HotelProfile, book: pd.DataFrame, start: dt.date, days: int) -> pd.DataFrame:
-    """The reservation export of each business date: a full snapshot on the first date, then every
-    reservation created or changed that date (booked, deposit paid, checked in or out, cancelled,
-    no-show). One row per (reservation, export date), in the canonical columns."""
+    """The reservation export of each business date: on the first date the guests in house and the
+    arrivals of the next two weeks; then every day the reservations booked or changed that day
+    (booked, deposit paid, checked in or out, cancelled, no-show) and those whose arrival comes
+    within two weeks. One row per (reservation, export date), in the canonical columns."""
     from lettrage.recon.generate.clock import to_utc
 
     hotel = profile.hotel
@@ -165,9 +169,12 @@ def exports(profile: HotelProfile, book: pd.DataFrame, start: dt.date, days: int
     arrival = pd.to_datetime(book["arrival"])
     departure = pd.to_datetime(book["departure"])
     idx = np.arange(len(book))
-    on_books = (created <= first) & (departure >= first) & (cancelled.isna() | (cancelled >= first))
+    horizon = pd.Timedelta(days=HORIZON_DAYS)
+    on_books = (created <= first) & (departure >= first) & (arrival <= first + horizon) & \
+        (cancelled.isna() | (cancelled >= first))
     pairs = [pd.DataFrame({"i": idx[on_books.to_numpy()], "day": first})]
-    for when in (created, cancelled, paid, arrival, departure):
+    enters = (arrival - horizon).where((created < arrival - horizon) & (cancelled.isna() | (cancelled > arrival - horizon)))
+    for when in (created, cancelled, paid, arrival, departure, enters):
         ok = when.notna() & (when >= first) & (when <= last)
         pairs.append(pd.DataFrame({"i": idx[ok.to_numpy()], "day": when[ok].to_numpy()}))
     rows = pd.concat(pairs, ignore_index=True).drop_duplicates().sort_values(["day", "i"], kind="stable")

@@ -56,14 +56,14 @@ LOCATIONS = [
 LOCATION_WEIGHTS = np.array([.20, .10, .08, .08, .04, .10, .08, .06, .06, .05, .15])
 
 # The first hotels, chosen so that four of them already cover the formats a finance team meets:
-# (location, PMS format, night audit, terminal journal encoding)
+# (location, PMS format, night audit, terminal journal encoding, rooms)
 SHOWCASE = [
-    (0, "opera_csv", "03:00", "cp1252"),
-    (1, "protel", "02:00", "utf-8"),
-    (2, "onq", "23:30", "utf-8"),
-    (3, "opera_trexport", "04:00", "cp1252"),
-    (4, "starlight", "02:30", "utf-8"),
-    (5, "generic", "01:00", "utf-8-sig"),
+    (0, "opera_csv", "03:00", "cp1252", 80),
+    (1, "protel", "02:00", "utf-8", 70),
+    (2, "onq", "23:30", "utf-8", 95),
+    (3, "opera_trexport", "04:00", "cp1252", 55),
+    (4, "starlight", "02:30", "utf-8", 75),
+    (5, "generic", "01:00", "utf-8-sig", 45),
 ]
 PMS_FORMATS = {"opera_csv": "opera", "opera_trexport": "opera", "protel": "protel", "onq": "onq",
                "starlight": "starlight", "generic": "generic"}
@@ -224,8 +224,9 @@ def _codes(hotel_id: str, pms_format: str, language: str, rng: np.random.Generat
 def make_hotel(seed: int, index: int) -> HotelProfile:
     """The hotel number `index` (0-based) of the group drawn with `seed`."""
     rng = hotel_rng(seed, index, 0)
+    rooms = int(np.clip(rng.lognormal(np.log(90), .5), 25, 400))
     if index < len(SHOWCASE):
-        loc_i, pms_format, audit, encoding = SHOWCASE[index]
+        loc_i, pms_format, audit, encoding, rooms = SHOWCASE[index]
     else:
         loc_i = int(rng.choice(len(LOCATIONS), p=LOCATION_WEIGHTS / LOCATION_WEIGHTS.sum()))
         fmts = list(PMS_FORMAT_WEIGHTS)
@@ -241,7 +242,6 @@ def make_hotel(seed: int, index: int) -> HotelProfile:
     hotel = Hotel(hotel_id=hotel_id, name=name, timezone=loc.timezone, currency=loc.currency,
                   night_audit_time=audit, match_window_minutes=window, pms_system=PMS_FORMATS[pms_format],
                   amount_tolerance_cents=tolerance)
-    rooms = int(np.clip(rng.lognormal(np.log(90), .5), 25, 400))
     factor = rng.uniform(.7, 1.6)
     base = int(round(loc.base_rate * factor / 5) * 5 - 1) * 100  # 139.00, 184.00: rates end in 4 or 9
     room_types = [RoomType("STD", "Standard", base), RoomType("SUP", "Superior", base + 4000),

@@ -142,7 +142,7 @@ def draw_cards(rng: np.random.Generator, languages: np.ndarray, french_terminal:
         p = np.array(_FRENCH_CARDS if lang == "fr" else _FOREIGN_CARDS.get(lang, _DEFAULT_FOREIGN))
         kind[idx] = np.array(BRANDS, dtype=object)[rng.choice(len(BRANDS), size=len(idx), p=p / p.sum())]
     network = np.array([k.removeprefix("CB_") for k in kind], dtype=object)
-    cobadged = np.array([k.startswith("CB_") for k in kind])
+    cobadged = np.array([k.startswith("CB_") for k in kind], dtype=bool)
     # Outside France a CB card is read on its Visa/Mastercard network.
     brand = np.where(cobadged & french_terminal, "CB", network).astype(object)
     last4 = padded(rng.integers(0, 10_000, size=n), 4)

@@ -109,6 +109,9 @@ class Truth:
         for record, info in lookup.items():
             known |= (frame["record"] == record).to_numpy() & frame["key"].isin(info.index).to_numpy()
         frame = frame[known]
+        # A group that lost a whole side that way is no match within the window.
+        sides = frame.groupby("group")["side"].nunique()
+        frame = frame[frame["group"].isin(sides.index[sides == 2])]
         parts = []
         for record, rows in frame.groupby("record", sort=True):
             info = lookup[record].loc[rows["key"].to_numpy()]

@@ -135,8 +135,12 @@ class Desk:
     def refused(self, request: Request, exc: Refused) -> Response:
         if exc.status == 401 and request.method == "GET":
             return RedirectResponse(f"{PREFIX}/login?next={quote(request.url.path)}", status_code=303)
-        return self.page(request, "refused.html", self.user(request), status=exc.status, title=exc.title,
-                         message=exc.message)
+        user = self.user(request)
+        if user is not None and exc.status == 403:
+            # A refused action is worth knowing about (who tried what).
+            with store.transaction(self.sessions) as s:
+                self.audit(s, user, "refused", f"{request.method} {request.url.path}"[:120], exc.message)
+        return self.page(request, "refused.html", user, status=exc.status, title=exc.title, message=exc.message)
 
     # --- the request's messages ------------------------------------------------------------------
     def link_url(self, request) -> str | None:

@@ -74,8 +74,7 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
                              .put(53, 59, julian(r["remittance_date"])).put(60, 65, r["remittance_id"])
                              .put(66, 78, zoned(0, 13)).put(79, 91, zoned(int(r["gross_cents"]), 13))
                              .put(92, 106, "X" * 11 + r["card_last4"]).put(107, 117, "")
-                             .put(118, 126, r["merchant_reference"], right=True)
-                             .put(137, 146, r["remise_ref"], right=True).put(147, 153, julian(r["business_date"]))
+                             .put(118, 126, r["merchant_reference"]).put(137, 146, r["remise_ref"]).put(147, 153, julian(r["business_date"]))
                              .text())
         lines.append(Line().put(1, 5, "DFTRL").put(84, 90, f"{len(lines) + 1:07d}").text())
         path = directory / f"EPTRN_{day:%Y%m%d}.dat"
