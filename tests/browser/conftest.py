@@ -7,6 +7,8 @@
 - `LiveServer`: an ASGI app served by a real uvicorn in a thread; `ProcessServer`: a command started as
   its own process (PSP simulator, dagster-webserver), stopped by its PID.
 - `SmtpSink`: an aiosmtpd server on a free port that keeps what it receives.
+- `desk` (one per module): the service with its dashboard and the PSP simulator on uvicorn, an
+  SMTP sink, a private var/ with one hotel and its link rules, and the dashboard's users.
 Everything listens on 127.0.0.1 and on ports the kernel picked.
 """
 
@@ -23,6 +25,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -97,11 +100,17 @@ class ProcessServer:
         self.log = log
         self.proc: subprocess.Popen | None = None
 
+    def start(self) -> ProcessServer:
+        """Start the process without waiting for it (do something else meanwhile, then `with` it)."""
+        if self.proc is None:
+            out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+            # A fresh process group, so that children (dagster's code server) stop with it.
+            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                         start_new_session=True, cwd=PROJECT_ROOT)
+        return self
+
     def __enter__(self) -> ProcessServer:
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
-        # A fresh process group, so that children (dagster's code server) stop with it.
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True, cwd=PROJECT_ROOT)
+        self.start()
         try:
             wait_until(lambda: self.proc.poll() is not None or http_ok(self.url + self.ready_path), self.timeout,
                        f"{self.argv[0]} on {self.url}", interval=0.25)
@@ -232,8 +241,8 @@ def desk(tmp_path_factory):
         app = create_app(settings)
         seed_users(app.state.sessions)
         with LiveServer(simulator.app, psp_port), LiveServer(app, service_port) as service:
-            yield type("Desk", (), {"url": service.url + "/dashboard", "smtp": smtp, "app": app,
-                                    "settings": settings, "simulator": simulator})
+            yield SimpleNamespace(url=service.url + "/dashboard", smtp=smtp, app=app, settings=settings,
+                                  simulator=simulator)
         from lettrage.paylinks import store
 
         store.dispose_all()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from lettrage.config import PROJECT_ROOT as ROOT
+import pytest
+
 from tests.browser.conftest import ProcessServer, free_port, screenshot
 
 BIN = Path(sys.executable).parent
@@ -25,19 +25,16 @@ def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
     (var / "inbox" / "hotels.csv").write_text("hotel_id,name,timezone,currency,night_audit_time,pms_system\n"
                                               "H1,Hôtel Lutèce,Europe/Paris,EUR,03:00,opera\n", encoding="utf-8")
     env = {"DAGSTER_HOME": str(home), "LETTRAGE_VAR_DIR": str(var)}
-    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    # A real run through the code location, recorded in the instance, while the UI starts.
-    run = subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "lettrage.definitions",
-                            "--select", "hotels", "--partition", day], cwd=ROOT, env={**_base_env(), **env},
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     port = free_port()
-    with ProcessServer([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-                       f"http://127.0.0.1:{port}", "/server_info", env=env, log=tmp_path / "webserver.log",
-                       timeout=180) as ui:
-        out, _ = run.communicate(timeout=300)
-        assert run.returncode == 0, out[-3000:]
-        assert "RUN_SUCCESS" in out
-
+    server = ProcessServer([str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+                           f"http://127.0.0.1:{port}", "/server_info", env=env, log=tmp_path / "webserver.log",
+                           timeout=180).start()
+    try:
+        day = _a_run(home, var)  # while the UI loads the code location
+    except BaseException:
+        server.__exit__()
+        raise
+    with server as ui:
         context = browser.new_context(viewport={"width": 2600, "height": 1500})
         page = context.new_page()
         page.set_default_timeout(60_000)
@@ -72,6 +69,26 @@ def test_dagster_ui_shows_the_lineage_and_the_latest_run(browser, tmp_path):
         context.close()
 
 
+def _a_run(home: Path, var: Path) -> str:
+    """A real run of the `hotels` asset recorded in the instance at `home`; returns its partition."""
+    import dagster as dg
+
+    from lettrage.assets.ingest import hotels
+    from lettrage.resources import build_resources
+
+    day = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LETTRAGE_VAR_DIR", str(var))
+        env.setenv("DAGSTER_HOME", str(home))
+        from lettrage.config import load_settings
+
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            result = dg.materialize([hotels], partition_key=day, instance=instance,
+                                    resources=build_resources(load_settings()))
+    assert result.success
+    return day
+
+
 def _asset_nodes(url: str) -> list[tuple[str, str]]:
     """(name, group) of every asset the code location defines, asked of the webserver's GraphQL API."""
     query = json.dumps({"query": "{ assetNodes { assetKey { path } groupName } }"}).encode()
@@ -101,8 +118,3 @@ def _dismiss_welcome(page) -> None:
     except Exception:  # noqa: BLE001 - not shown this time
         pass
 
-
-def _base_env() -> dict:
-    import os
-
-    return {k: v for k, v in os.environ.items() if not k.startswith(("LETTRAGE_", "DAGSTER_"))}

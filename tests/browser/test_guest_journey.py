@@ -223,3 +223,31 @@ def test_finance_sees_each_request_as_the_store_has_it(browser, desk, page):
     assert cancelled.count() == sum(1 for v in expected.values() if v == "cancelled")
     page.goto(desk.url + "/")
     screenshot(page, "dashboard-requests", doc=True)
+
+
+def test_no_show_guarantee_captured_then_partly_refunded_by_finance(browser, desk, page):
+    log_in(page, desk, "rita")
+    rid = create_request(page, desk, "Moreau", "180.00", kind="preauth")
+    link = LINK.search(message_text(link_mail(desk, "moreau@guest.example")))[0]
+    guest = browser.new_context().new_page()
+    guest.goto(link)
+    guest.fill("#cardno", ACCEPTED_CARD)
+    guest.click("#pay")
+    guest.wait_for_url(re.compile(r"/result/"))
+    wait_until(lambda: status(desk, rid) == "authorised", what="the pre-authorisation")
+    guest.context.close()
+
+    finance = browser.new_context().new_page()
+    log_in(finance, desk, "fanny")
+    finance.goto(f"{desk.url}/requests/{rid}")
+    finance.fill("[aria-label='amount to capture']", "120.00")  # the first night, as the no-show fee
+    finance.click("text=Capture (no-show)")
+    finance.wait_for_selector("text=captured (120.00 €)")
+    assert status(desk, rid) == "captured"
+    finance.fill("[aria-label='amount to refund']", "20.00")
+    finance.click("button:has-text('Refund')")
+    finance.wait_for_selector("text=refunded (20.00 €)")
+    assert status(desk, rid) == "partially_refunded"
+    history = finance.inner_text("#history")
+    assert "captured" in history and "refunded" in history and "fanny" in history
+    finance.context.close()

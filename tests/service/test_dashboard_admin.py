@@ -30,24 +30,27 @@ def app(var_dir):
     store.dispose_all()
 
 
-def test_users_add_stores_a_hash_and_never_prints_the_password(var_dir):
+def test_users_add_stores_a_hash_and_never_prints_the_password(var_dir, monkeypatch, capsys):
+    from lettrage.cli import main
+
     env = {**os.environ, "LETTRAGE_USER_PASSWORD": "Réception-2026!"}
     out = subprocess.run([LETTRAGE, "users", "add", "lea", "--role", "reception", "--hotels", "H1,H2"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Added user lea: reception, hotels H1, H2." in out.stdout
     assert "Réception-2026!" not in out.stdout + out.stderr
-    again = subprocess.run([LETTRAGE, "users", "add", "lea", "--role", "admin"], env=env, capture_output=True,
-                           text=True, timeout=120)
-    assert again.returncode == 2 and again.stderr.strip() == \
+
+    monkeypatch.setenv("LETTRAGE_USER_PASSWORD", "Réception-2026!")
+    assert main(["users", "add", "lea", "--role", "admin"]) == 2
+    assert capsys.readouterr().err.strip() == \
         "lettrage users: user lea already exists (--reset sets a new role, hotels and password)"
-    weak = subprocess.run([LETTRAGE, "users", "add", "max", "--role", "admin"], capture_output=True, text=True,
-                          env={**env, "LETTRAGE_USER_PASSWORD": "short"}, timeout=120)
-    assert weak.returncode == 2 and "at least 10 characters" in weak.stderr
-    no_prompt = subprocess.run([LETTRAGE, "users", "add", "max", "--role", "admin"], capture_output=True, text=True,
-                               env={k: v for k, v in env.items() if k != "LETTRAGE_USER_PASSWORD"},
-                               stdin=subprocess.DEVNULL, timeout=120)
-    assert no_prompt.returncode == 2 and "no password" in no_prompt.stderr
+    monkeypatch.setenv("LETTRAGE_USER_PASSWORD", "short")
+    assert main(["users", "add", "max", "--role", "admin"]) == 2
+    assert "at least 10 characters" in capsys.readouterr().err
+    monkeypatch.delenv("LETTRAGE_USER_PASSWORD")
+    monkeypatch.setattr("getpass.getpass", lambda prompt: (_ for _ in ()).throw(EOFError()))  # no terminal
+    assert main(["users", "add", "max", "--role", "admin"]) == 2
+    assert "no password" in capsys.readouterr().err
 
     sessions = store.session_factory(load_settings().ops_store_url)
     with sessions() as s:
@@ -56,8 +59,8 @@ def test_users_add_stores_a_hash_and_never_prints_the_password(var_dir):
         assert users["lea"].role == "reception" and users["lea"].hotel_ids == ["H1", "H2"]
         assert verify_password("Réception-2026!", users["lea"].password_hash)
         assert not verify_password("Réception-2026", users["lea"].password_hash)
-    listing = subprocess.run([LETTRAGE, "users", "list"], env=env, capture_output=True, text=True, timeout=120)
-    assert listing.stdout.split() == ["lea", "reception", "H1,H2"]
+    assert main(["users", "list"]) == 0
+    assert capsys.readouterr().out.split() == ["lea", "reception", "H1,H2"]
 
 
 def test_the_command_knows_the_dashboard_roles():

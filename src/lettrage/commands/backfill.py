@@ -71,7 +71,11 @@ def run(args) -> int:
     check_hotels(hotels, settings)
     prepare_instance(settings)
     from lettrage.definitions import defs
+    from lettrage.resources import build_resources
 
+    # Resources from the settings of now, not those of whenever the definitions were imported.
+    defs = dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs,
+                          resources=build_resources(settings), executor=defs.executor)
     job = defs.resolve_job_def("daily_reconciliation")
     tags = {"dagster/asset_partition_range_start": args.first.isoformat(),
             "dagster/asset_partition_range_end": args.last.isoformat()}

@@ -44,6 +44,13 @@ def notice(job: str, run_id: str, tags: dict, failures: list[tuple[str, str]], u
     return subject, mask("\n".join(lines) + "\n")
 
 
+def _cause(error) -> str:
+    """The user's error under Dagster's wrappers ("Error occurred while executing op ...")."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message
+
+
 @dg.run_failure_sensor(
     name="notify_finance_of_failed_reconciliation",
     description="E-mails finance when a reconciliation run (daily or backfill) fails.",
@@ -52,7 +59,7 @@ def notice(job: str, run_id: str, tags: dict, failures: list[tuple[str, str]], u
 )
 def notify_finance_of_failed_reconciliation(context: dg.RunFailureSensorContext, finance_mail: SmtpResource):
     run = context.dagster_run
-    failures = [(event.step_key or "run", event.event_specific_data.error.message
+    failures = [(event.step_key or "run", _cause(event.event_specific_data.error)
                  if event.event_specific_data and event.event_specific_data.error else "")
                 for event in context.get_step_failure_events()]
     if not failures and context.failure_event.message:

@@ -35,7 +35,7 @@ class SmtpResource(dg.ConfigurableResource):
             folder = Path(self.mail_dir) / "outbox"
             folder.mkdir(parents=True, exist_ok=True)
             name = hashlib.sha256(message["Message-ID"].encode()).hexdigest()[:16]
-            (folder / f"{name}.eml").write_bytes(message.as_bytes(policy=email.policy.SMTP))
+            (folder / f"{name}.eml").write_bytes(message.as_bytes(policy=email.policy.default))
             return message["Message-ID"]
         from lettrage.paylinks.notify.smtp import SmtpSender
 

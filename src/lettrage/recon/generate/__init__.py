@@ -86,16 +86,42 @@ def canonical_rows(records: HotelRecords) -> dict[str, pd.DataFrame]:
     return out
 
 
+@dataclass
+class Written:
+    """What one hotel's files came to (what a worker process hands back)."""
+
+    matches: pd.DataFrame
+    anomalies: pd.DataFrame
+    files: int
+    bytes: int
+    rows: dict[str, int]
+
+
+def write_one(out_dir: Path, seed: int, index: int, start: dt.date, days: int, hotels: int,
+              formats: str) -> Written:
+    """Draw and write hotel number `index`; only its truth and its figures are kept."""
+    records = build_hotel(make_hotel(seed, index), seed, start, days, hotels, formats)
+    written = write_hotel(out_dir, records.profile, records.tables, generic_only=formats == "generic")
+    return Written(records.matches, records.anomalies, len(written), sum(p.stat().st_size for p in written),
+                   {schemas.SOURCE_KINDS[k]: len(v) for k, v in records.tables.items()})
+
+
+def _write_one(job: tuple) -> Written:
+    return write_one(*job)
+
+
 def generate_group(out_dir: Path, hotels: int, days: int, seed: int, start: dt.date, formats: str = "native",
-                   progress: Callable[[int, int], None] | None = None) -> dict:
+                   progress: Callable[[int, int], None] | None = None, jobs: int = 1) -> dict:
     """Write a synthetic group of `hotels` hotels over `days` business dates from `start`.
 
+    `jobs` > 1 draws hotels in that many processes (each hotel has its own random stream and its
+    own files, and the truth is appended in hotel order: the bytes are the same).
     Returns figures: files, bytes, rows per canonical table, anomalies per code, seconds and the
-    process's peak resident memory (MiB)."""
+    peak resident memory (MiB) of this process and of the largest worker."""
     if formats not in FORMATS:
         raise ValueError(f"formats must be one of {', '.join(FORMATS)}, not {formats!r}")
-    if hotels < 1 or days < 1:
-        raise ValueError("hotels and days must be at least 1")
+    if hotels < 1 or days < 1 or jobs < 1:
+        raise ValueError("hotels, days and jobs must be at least 1")
     began = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,21 +130,31 @@ def generate_group(out_dir: Path, hotels: int, days: int, seed: int, start: dt.d
     rows: Counter = Counter()
     found: Counter = Counter()
     files, size = 1 + len(truth.files), 0
-    for i in range(hotels):
-        records = build_hotel(make_hotel(seed, i), seed, start, days, hotels, formats)
-        written = write_hotel(out_dir, records.profile, records.tables, generic_only=formats == "generic")
-        truth.append(records.matches, records.anomalies)
-        files += len(written)
-        size += sum(p.stat().st_size for p in written)
-        for kind, frame in records.tables.items():
-            rows[schemas.SOURCE_KINDS[kind]] += len(frame)
-        found.update(records.anomalies["code"].tolist())
-        if progress:
-            progress(i + 1, hotels)
+    work = [(out_dir, seed, i, start, days, hotels, formats) for i in range(hotels)]
+    pool = None
+    if jobs > 1:
+        import multiprocessing
+
+        # spawn, not fork: the caller may hold threads (a Dagster run, a web server)
+        pool = multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=50)
+    try:
+        done = pool.imap(_write_one, work) if pool else map(_write_one, work)
+        for i, one in enumerate(done):
+            truth.append(one.matches, one.anomalies)
+            files, size = files + one.files, size + one.bytes
+            rows.update(one.rows)
+            found.update(one.anomalies["code"].tolist())
+            if progress:
+                progress(i + 1, hotels)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
     size += sum(p.stat().st_size for p in truth.files) + (out_dir / HOTELS_FILE).stat().st_size
     return {
         "hotels": hotels, "days": days, "files": files, "bytes": size, "rows": dict(rows),
         "anomalies": {code: found[code] for code in schemas.EXCEPTION_CODES if found[code]},
         "seconds": round(time.perf_counter() - began, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "worker_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }

@@ -178,9 +178,10 @@ class Activity:
             "amount_cents": np.asarray(amount, dtype=np.int64), "card_brand": brand, "card_last4": last4,
             "auth_code": np.where(with_auth, _digits(self.rng, n, 6), None)})
 
-    def clamp(self, local: np.ndarray, margin_s: int) -> np.ndarray:
-        """Keep times at least `margin_s` before the night audit closes their business date."""
-        latest = day_end(self.hotel, local) - np.timedelta64(margin_s, "s")
+    def clamp(self, local: np.ndarray, margin_s: int, anchor: np.ndarray | None = None) -> np.ndarray:
+        """Keep times at least `margin_s` before the night audit closes their business date (or
+        the business date of `anchor`: a posting stays on the day of the payment it records)."""
+        latest = day_end(self.hotel, local if anchor is None else anchor) - np.timedelta64(margin_s, "s")
         return np.minimum(np.asarray(local, dtype="datetime64[s]"), latest)
 
     # --- event families ----------------------------------------------------------------------
@@ -420,7 +421,7 @@ class Activity:
         sk, pk = self.keys("psp", n), self.keys("pms", n)
         payids = self.payids(n)
         self.psp(sk, when, orders, payids, "sale", "paid", dep["deposit_due_cents"].to_numpy(), brand, last4)
-        posted = self.clamp(when + rng.integers(15 * 60, 4 * HOUR, size=n).astype("timedelta64[s]"), 600)
+        posted = self.clamp(when + rng.integers(15 * 60, 4 * HOUR, size=n).astype("timedelta64[s]"), 600, when)
         self.pms(pk, posted, np.full(n, "psp", dtype=object), dep["deposit_due_cents"].to_numpy(),
                  resv=dep["resv_no"].astype(str).to_numpy(), conf=orders, guest=_guest_names(dep), window=None,
                  reference=orders)
@@ -458,7 +459,7 @@ class Activity:
         amount = -back["deposit_due_cents"].to_numpy()
         self.psp(sk, when, back["confirmation_no"].to_numpy(), payids, "refund", "refunded", amount,
                  back["card_brand"].to_numpy(), back["card_last4"].to_numpy())
-        self.pms(pk, self.clamp(when + rng.integers(600, 3 * HOUR, size=k).astype("timedelta64[s]"), 600),
+        self.pms(pk, self.clamp(when + rng.integers(600, 3 * HOUR, size=k).astype("timedelta64[s]"), 600, when),
                  np.full(k, "psp", dtype=object), amount, resv=back["resv_no"].astype(str).to_numpy(),
                  conf=back["confirmation_no"].to_numpy(), guest=_guest_names(back), window=None,
                  reference=back["confirmation_no"].to_numpy())

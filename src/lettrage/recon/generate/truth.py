@@ -127,17 +127,20 @@ class Truth:
         number = {g: i + 1 for i, g in enumerate(matches["group"].unique())}
         matches["match_id"] = [f"{hotel_id}-G{number[g]:05d}" for g in matches["group"]]
         matches["hotel_id"] = hotel_id
+        known_rows = {k: dict(zip(v["key"].tolist(), zip(v["record_id"], v["business_date"], v["amount_cents"],
+                                                          strict=True), strict=True))
+                      for k, v in records.items()}
         anomalies = []
         for a in self.anomalies:
-            if a["key"] not in lookup[a["record"]].index:
+            info = known_rows[a["record"]].get(a["key"])
+            if info is None:
                 continue
-            info = lookup[a["record"]].loc[a["key"]]
-            related = ";".join(f"{RECORD_KINDS[r]}:{lookup[r].loc[k, 'record_id']}" for r, k in a["related"]
-                               if k in lookup[r].index)
+            related = ";".join(f"{RECORD_KINDS[r]}:{known_rows[r][k][0]}" for r, k in a["related"]
+                               if k in known_rows[r])
             anomalies.append({"anomaly_id": f"{hotel_id}-A{len(anomalies) + 1:04d}", "hotel_id": hotel_id,
-                              "business_date": info["business_date"], "code": a["code"],
-                              "record_kind": RECORD_KINDS[a["record"]], "record_id": info["record_id"],
-                              "amount_cents": int(info["amount_cents"]), "related": related, "detail": a["detail"]})
+                              "business_date": info[1], "code": a["code"], "record_kind": RECORD_KINDS[a["record"]],
+                              "record_id": info[0], "amount_cents": int(info[2]), "related": related,
+                              "detail": a["detail"]})
         anomalies = pd.DataFrame(anomalies, columns=ANOMALY_COLUMNS)
         return matches[MATCH_COLUMNS].reset_index(drop=True), anomalies
 

@@ -27,6 +27,10 @@ for _i, _a in enumerate(BRANDS):
     for _j, _b in enumerate(BRANDS):
         COMPATIBLE[_i, _j] = _a == "" or _b == "" or _a == _b or (_a, _b) in _COMPATIBLE or (_b, _a) in _COMPATIBLE
 
+# per brand, the bits (1 << code) of the brands it cannot be: for a k-to-m match in one pass
+CLASHES = np.array([sum(1 << j for j in range(len(BRANDS)) if not COMPATIBLE[i, j]) for i in range(len(BRANDS))],
+                   dtype=np.int64)
+
 
 def brand_sql(column: str) -> str:
     """SQL turning a brand column into its engine code (unknown brands and NULL -> 0)."""

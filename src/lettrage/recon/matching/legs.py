@@ -80,24 +80,25 @@ class Leg:
     def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, lcols: dict, rcols: dict, on: str,
               select: str = "l.i AS l, r.i AS r, l.ts - r.ts AS dt") -> dict[str, np.ndarray]:
         """Candidate pairs among the masked records: `lcols`/`rcols` are extra columns (arrays over
-        the whole side) joined `on` a SQL condition over aliases l and r. Columns i and ts are
-        always there."""
-        li, ri = np.flatnonzero(lmask), np.flatnonzero(rmask)
+        the whole side) joined `on` a SQL condition over aliases l and r. Columns i (the record's
+        position) and ts are always there. The join runs in DuckDB on integer positions; only
+        the pairs come back, as arrays."""
+        li, ri = np.flatnonzero(lmask).astype(np.int32), np.flatnonzero(rmask).astype(np.int32)
         if len(li) == 0 or len(ri) == 0:
-            return {"l": np.zeros(0, np.int64), "r": np.zeros(0, np.int64), "dt": np.zeros(0, np.int64)}
+            return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
         lt = pa.table({"i": li, "ts": self.left.ts[li], **{k: _take(v, li) for k, v in lcols.items()}})
         rt = pa.table({"i": ri, "ts": self.right.ts[ri], **{k: _take(v, ri) for k, v in rcols.items()}})
         conn.register("_l", lt)
         conn.register("_r", rt)
         try:
-            out = conn.sql(f"SELECT {select} FROM _l l JOIN _r r ON {on}").to_arrow_table()
+            result = conn.sql(f"SELECT {select} FROM _l l JOIN _r r ON {on}").fetchnumpy()
         finally:
             conn.unregister("_l")
             conn.unregister("_r")
-        result = {name: np.ascontiguousarray(out.column(name).to_numpy()) for name in out.column_names}
+        result = {name: np.ascontiguousarray(v) for name, v in result.items()}
         if self.forbidden and len(result["l"]):
-            keep = np.array([(a, b) not in self.forbidden for a, b in
-                             zip(result["l"].tolist(), result["r"].tolist(), strict=True)], dtype=bool)
+            banned = np.array(sorted(a << 32 | b for a, b in self.forbidden), dtype=np.int64)
+            keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
 
@@ -117,49 +118,69 @@ class Leg:
         flags = np.where(brands.compatible(self.left.brand[lf], self.right.brand[r]), 0, BIT["BRAND_MISMATCH"])
         if self.name != "tpe_remittance":
             flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
-        return flags.astype(np.int64)
+        return flags.astype(np.int32)
 
     def add_pairs(self, lf, r, stage: str, rule: str, flags=0) -> int:
-        lf, r = np.asarray(lf, dtype=np.int64), np.asarray(r, dtype=np.int64)
+        lf, r = np.asarray(lf, dtype=np.int32), np.asarray(r, dtype=np.int32)
         if len(lf) == 0:
             return 0
         assert self.lfree[lf].all() and self.rfree[r].all(), "a record is matched twice"
-        f = self.base_flags(lf, r) | np.asarray(flags, dtype=np.int64)
+        f = self.base_flags(lf, r) | np.asarray(flags, dtype=np.int32)
         delta = self.left.amount[lf] - self.right.amount[r]
-        f = f | np.where(delta != 0, BIT[self.amount_code], 0)
+        f = f | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
         self.lfree[lf] = False
         self.rfree[r] = False
-        self.pairs_.append(PairBatch(lf, r, stage, rule, f.astype(np.int64)))
+        self.pairs_.append(PairBatch(lf, r, stage, rule, f))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(lf)
         return len(lf)
 
     def add_groups(self, groups: list[tuple[list[int], list[int], int]], stage: str, rule: str) -> int:
-        """groups: (left members, right members, extra flag bits)."""
+        """groups: (left members, right members, extra flag bits), for the few made one by one."""
         if not groups:
             return 0
-        lg, lm, rg, rm, fl = [], [], [], [], []
-        for g, (ls, rs, extra) in enumerate(groups):
-            assert self.lfree[ls].all() and self.rfree[rs].all(), "a record is matched twice"
-            self.lfree[ls] = False
-            self.rfree[rs] = False
-            lg += [g] * len(ls)
-            lm += list(ls)
-            rg += [g] * len(rs)
-            rm += list(rs)
-            ls_a, rs_a = np.asarray(ls), np.asarray(rs)
-            f = int(extra)
-            lb, rb = self.left.brand[ls_a], self.right.brand[rs_a]
-            if not brands.compatible(lb[:, None], rb[None, :]).all():
-                f |= BIT["BRAND_MISMATCH"]
-            if self.name != "tpe_remittance" and len(set(self.left.bdate[ls_a]) | set(self.right.bdate[rs_a])) > 1:
-                f |= BIT["TIMING_DIFFERENCE"]
-            if int(self.left.amount[ls_a].sum()) != int(self.right.amount[rs_a].sum()):
-                f |= BIT[self.amount_code]
-            fl.append(f)
-        self.groups_.append(GroupBatch(np.array(lg), np.array(lm, dtype=np.int64), np.array(rg),
-                                       np.array(rm, dtype=np.int64), stage, rule, np.array(fl, dtype=np.int64)))
-        self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(groups)
-        return len(groups)
+        lg = np.concatenate([np.full(len(ls), g) for g, (ls, _, _) in enumerate(groups)])
+        rg = np.concatenate([np.full(len(rs), g) for g, (_, rs, _) in enumerate(groups)])
+        lm = np.concatenate([np.asarray(ls, dtype=np.int64) for ls, _, _ in groups])
+        rm = np.concatenate([np.asarray(rs, dtype=np.int64) for _, rs, _ in groups])
+        extra = np.array([int(x) for _, _, x in groups], dtype=np.int32)
+        return self.add_group_arrays(lg, lm, rg, rm, extra, stage, rule)
+
+    def add_group_arrays(self, lg: np.ndarray, lm: np.ndarray, rg: np.ndarray, rm: np.ndarray,
+                         extra: np.ndarray, stage: str, rule: str) -> int:
+        """k-to-m matches as member arrays: left members `lm` of groups `lg` (0..G-1), right
+        members `rm` of groups `rg`, extra flag bits per group."""
+        n = len(extra)
+        if n == 0:
+            return 0
+        lm, rm = lm.astype(np.int32), rm.astype(np.int32)
+        lg, rg = lg.astype(np.int64), rg.astype(np.int64)
+        assert self.lfree[lm].all() and self.rfree[rm].all(), "a record is matched twice"
+        assert len(np.unique(lm)) == len(lm) and len(np.unique(rm)) == len(rm), "a record is matched twice"
+        L, R = self.left, self.right
+        flags = extra.astype(np.int32).copy()
+        # a brand on one side that no brand on the other side explains
+        clash = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(clash, lg, brands.CLASHES[L.brand[lm]])
+        right_brands = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(right_brands, rg, np.int64(1) << R.brand[rm].astype(np.int64))
+        flags |= np.where(clash & right_brands, BIT["BRAND_MISMATCH"], 0).astype(np.int32)
+        if self.name != "tpe_remittance":
+            lo = np.full(n, np.iinfo(np.int32).max)
+            hi = np.full(n, np.iinfo(np.int32).min)
+            for g, d in ((lg, L.bdate[lm]), (rg, R.bdate[rm])):
+                np.minimum.at(lo, g, d)
+                np.maximum.at(hi, g, d)
+            flags |= np.where(lo != hi, BIT["TIMING_DIFFERENCE"], 0).astype(np.int32)
+        lsum = np.zeros(n, dtype=np.int64)
+        np.add.at(lsum, lg, L.amount[lm])
+        rsum = np.zeros(n, dtype=np.int64)
+        np.add.at(rsum, rg, R.amount[rm])
+        flags |= np.where(lsum != rsum, BIT[self.amount_code], 0).astype(np.int32)
+        self.lfree[lm] = False
+        self.rfree[rm] = False
+        self.groups_.append(GroupBatch(lg, lm, rg, rm, stage, rule, flags))
+        self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + n
+        return n
 
     @property
     def amount_code(self) -> str:

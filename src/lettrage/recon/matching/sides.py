@@ -66,30 +66,25 @@ class Window:
             parts.append(f"{a}{date_col} < ?")
             params.append(self.end)
         if self.hotel_ids is not None:
-            parts.append(f"{a}hotel_id IN (SELECT unnest(?::VARCHAR[]))")
+            # a function, not a semi-join: the rows keep the order they are read in
+            parts.append(f"list_contains(?::VARCHAR[], {a}hotel_id)")
             params.append(list(self.hotel_ids))
         return " AND ".join(parts), params
 
 
-def _to_side(kind: str, table: pa.Table, hotels: list[str], extra: tuple[str, ...] = ()) -> Side:
-    # hotel codes by lookup, not by a join: the rows keep the order they were read in
-    table = table.append_column("hotel", pc.index_in(table.column("hotel_id"), value_set=pa.array(hotels, pa.string())))
-
-    def col(name, dtype, fill):
-        c = table.column(name)
-        if c.null_count:
-            c = c.fill_null(fill)
-        return np.ascontiguousarray(c.to_numpy(), dtype=dtype)
+def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
+    def col(name, dtype):
+        return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
 
     return Side(
         kind=kind,
         ids=table.column("id").combine_chunks(),
-        hotel=col("hotel", np.int32, 0),
-        ts=col("ts", np.int64, 0),
-        amount=col("amount", np.int64, 0),
-        last4=col("last4", np.int16, -1),
-        brand=col("brand", np.int8, 0),
-        bdate=col("bdate", np.int32, 0),
+        hotel=col("hotel", np.int32),
+        ts=col("ts", np.int64),
+        amount=col("amount", np.int64),
+        last4=col("last4", np.int16),
+        brand=col("brand", np.int8),
+        bdate=col("bdate", np.int32),
         extra={name: table.column(name).combine_chunks() for name in extra},
     )
 
@@ -106,10 +101,18 @@ def _fetch(conn, sql: str, params: list) -> pa.Table:
     return conn.sql(sql, params=params).to_arrow_table()
 
 
-def _common(ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
-    return (f"hotel_id, epoch({ts})::BIGINT AS ts, {amount} AS amount, "
+def _hotel_code(hotels: list[str]) -> str:
+    """SQL for a hotel's code (its position in `hotels`): an ENUM cast, a hash lookup that keeps
+    the rows in the order they were read (a join would not promise that)."""
+    names = ", ".join("'" + h.replace("'", "''") + "'" for h in hotels) or "''"
+    return f"enum_code(hotel_id::ENUM({names}))::INTEGER"
+
+
+def _common(hotels: list[str], ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
+    """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain."""
+    return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch({ts}), 0)::BIGINT AS ts, {amount} AS amount, "
             f"coalesce(TRY_CAST({last4} AS SMALLINT), -1)::SMALLINT AS last4, {brand_sql(brand)} AS brand, "
-            f"(business_date - DATE '1970-01-01')::INTEGER AS bdate")
+            f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
 
 
 # A posting on a card code: terminal or distance (MOTO keyed on the terminal); a posting with no
@@ -121,11 +124,11 @@ PMS_PSP_SCOPE = "channel = 'psp'"
 
 def load_postings(conn, window: Window, scope: str, hotels: list[str]) -> Side:
     where, params = window.where(alias="p")
-    sql = (f"SELECT p.posting_id AS id, {_common('p.posted_at', 'p.amount_cents::BIGINT')}, "
+    sql = (f"SELECT p.posting_id AS id, {_common(hotels, 'p.posted_at', 'p.amount_cents::BIGINT')}, "
            f"coalesce(p.reference, p.confirmation_no) AS ref, p.confirmation_no AS ref2 "
            f"FROM pms_postings p "
            f"WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
-    return _to_side("pms_posting", _fetch(conn, sql, params), hotels, ("ref", "ref2"))
+    return _to_side("pms_posting", _fetch(conn, sql, params), ("ref", "ref2"))
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str]) -> tuple[Side, int]:
@@ -135,8 +138,24 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str]) ->
     left out together: no money moved. Returns the side and the number of voided pairs."""
     where, params = window.where(alias="t")
     signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
-    conn.execute(f"""
-    CREATE OR REPLACE TEMP TABLE _voided AS
+    gone = _voided(conn, where, params, void_window_s)
+    sql = (f"SELECT t.tpe_txn_id AS id, {_common(hotels, 't.txn_at', signed)}, t.remise_ref AS ref, "
+           f"t.terminal_id AS terminal FROM tpe_transactions t "
+           f"WHERE {where} AND t.amount_cents IS NOT NULL "
+           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
+    table = _fetch(conn, sql, params)
+    if len(gone):
+        table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
+    return _to_side("tpe_transaction", table, ("ref", "terminal")), len(gone) // 2
+
+
+def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
+    """Ids of cancellations and of the sales they void (usually none: then no join is run)."""
+    cancels = conn.execute(f"SELECT count(*) FROM tpe_transactions t WHERE {where} AND t.txn_type = 'cancel'",
+                           params).fetchall()[0][0]
+    if not cancels:
+        return pa.array([], pa.string())
+    rows = conn.execute(f"""
     WITH c AS (SELECT * FROM tpe_transactions t WHERE {where} AND txn_type = 'cancel'),
     pairs AS (
         SELECT c.tpe_txn_id AS cancel_id, s.tpe_txn_id AS sale_id,
@@ -147,26 +166,18 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str]) ->
          AND s.card_last4 IS NOT DISTINCT FROM c.card_last4 AND s.amount_cents = abs(c.amount_cents)
          AND s.txn_type IN ('sale', 'completion')
          AND epoch(s.txn_at) BETWEEN epoch(c.txn_at) - {int(void_window_s)} AND epoch(c.txn_at))
-    SELECT cancel_id AS id FROM pairs WHERE k = 1 UNION SELECT sale_id FROM pairs WHERE k = 1""", params)
-    gone = pa.array([r[0] for r in conn.execute("SELECT id FROM _voided").fetchall()], pa.string())
-    sql = (f"SELECT t.tpe_txn_id AS id, {_common('t.txn_at', signed)}, t.remise_ref AS ref, "
-           f"t.terminal_id AS terminal FROM tpe_transactions t "
-           f"WHERE {where} AND t.amount_cents IS NOT NULL "
-           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
-    table = _fetch(conn, sql, params)
-    if len(gone):
-        table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
-    return _to_side("tpe_transaction", table, hotels, ("ref", "terminal")), len(gone) // 2
+    SELECT cancel_id FROM pairs WHERE k = 1 UNION SELECT sale_id FROM pairs WHERE k = 1""", params).fetchall()
+    return pa.array(sorted(r[0] for r in rows), pa.string())
 
 
 def load_psp(conn, window: Window, hotels: list[str]) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
-    sql = (f"SELECT s.psp_txn_id AS id, {_common('s.event_at', signed)}, s.order_id AS ref "
+    sql = (f"SELECT s.psp_txn_id AS id, {_common(hotels, 's.event_at', signed)}, s.order_id AS ref "
            f"FROM psp_transactions s "
            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _to_side("psp_transaction", _fetch(conn, sql, params), hotels, ("ref",))
+    return _to_side("psp_transaction", _fetch(conn, sql, params), ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
@@ -174,10 +185,10 @@ def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
     gross = "coalesce(m.gross_cents, m.net_cents + coalesce(m.fee_cents, 0))"
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
-    sql = (f"SELECT m.remittance_line_id AS id, {_common(ts, signed)}, m.remise_ref AS ref, "
+    sql = (f"SELECT m.remittance_line_id AS id, {_common(hotels, ts, signed)}, m.remise_ref AS ref, "
            f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
-    return _to_side("remittance_line", _fetch(conn, sql, params), hotels, ("ref", "terminal"))
+    return _to_side("remittance_line", _fetch(conn, sql, params), ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:

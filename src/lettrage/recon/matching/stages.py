@@ -80,8 +80,10 @@ def _amount_key(side) -> np.ndarray:
     return pack((side.hotel, 16), (np.clip(side.amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
 
 
-def choose_pairs(leg: Leg, cand: dict, cost: np.ndarray, rules: Rules, twins: bool = False,
+def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
                  unique_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pair per record among the candidates; `cost` is an array over them or a function of
+    candidate positions (priced only where records compete)."""
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return lf, r, np.zeros(0, bool)
@@ -117,9 +119,12 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
     cand = leg.pairs(conn, lm, rm, {"k": card_key(L)},
                      {"k": card_key(R), "lo": lo[R.hotel], "hi": hi[R.hotel]},
                      "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi")
-    cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor) if len(cand["l"]) else np.zeros(0)
-    if len(cost):
-        cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
+
+    def cost(e):
+        lf, r = cand["l"][e], cand["r"][e]
+        c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
+        return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
+
     lf, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
     return leg.add_pairs(lf, r, stage, rule, extra_flags)
 
@@ -252,33 +257,30 @@ def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str) -> in
     old_blocks = np.flatnonzero(ok_block)
     renumber = -np.ones(len(blocks), dtype=np.int64)
     renumber[old_blocks] = np.arange(len(old_blocks))
-    boe, part = renumber[block_of_edge[keep]], part[keep]
+    boe, part, tgt = renumber[block_of_edge[keep]], part[keep], target[keep]
     targets = blocks[old_blocks]
-    uparts, inv = np.unique(part, return_inverse=True)
-    rank = id_ranks(pside.ids, uparts)
-    order_key = np.lexsort((rank, pside.ts[uparts]))
-    pos = np.empty(len(uparts), dtype=np.int64)
-    pos[order_key] = np.arange(len(uparts))
-    part_order = pos[inv]
-    found = splits.solve(boe, part, targets, tside.amount[targets], pside.amount[part], part_order,
-                         rules.split_max_candidates)
-    if not found:
-        return 0
+    part_order = _time_then_id(pside, part)
+    target_order = _time_then_id(tside, targets)
+    banned = None
     if leg.forbidden:  # people split these records apart: no way may put them back together
-        def pair(t, p):
-            return (t, p) if direction == "one_to_many" else (p, t)
+        lf, r = (tgt, part) if direction == "one_to_many" else (part, tgt)
+        pairs = np.array(sorted(a << 32 | b for a, b in leg.forbidden), dtype=np.int64)
+        banned = np.isin(lf.astype(np.int64) << 32 | r.astype(np.int64), pairs)
+    found = splits.choose(boe, part, targets, tside.amount[targets], pside.amount[part], part_order, target_order,
+                          rules.split_max_candidates, banned)
+    if len(found.target) == 0:
+        return 0
+    one = np.arange(len(found.target))
+    extra = np.where(found.ambiguous, BIT["SPLIT_AMBIGUOUS"], 0).astype(np.int32)
+    if direction == "one_to_many":
+        return leg.add_group_arrays(one, found.target, found.group, found.part, extra, "split", direction)
+    return leg.add_group_arrays(found.group, found.part, one, found.target, extra, "split", direction)
 
-        for s in found:
-            s.ways = [w for w in s.ways if not any(pair(s.target, p) in leg.forbidden for p in w)]
-        found = [s for s in found if s.ways]
-    trank = id_ranks(tside.ids, targets)
-    t_order = {int(t): (int(tside.ts[t]), int(k)) for t, k in zip(targets, trank, strict=True)}
-    kept = splits.disjoint(found, t_order)
-    groups = []
-    for s in kept:
-        extra = BIT["SPLIT_AMBIGUOUS"] if s.ambiguous else 0
-        if direction == "one_to_many":
-            groups.append(([s.target], list(s.parts), extra))
-        else:
-            groups.append((list(s.parts), [s.target], extra))
-    return leg.add_groups(groups, "split", direction)
+
+def _time_then_id(side, nodes: np.ndarray) -> np.ndarray:
+    """Rank of each of `nodes` (repeats allowed) by time, then id."""
+    uniq, inv = np.unique(nodes, return_inverse=True)
+    order = np.lexsort((id_ranks(side.ids, uniq), side.ts[uniq]))
+    pos = np.empty(len(uniq), dtype=np.int64)
+    pos[order] = np.arange(len(uniq))
+    return pos[inv]

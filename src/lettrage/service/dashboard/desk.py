@@ -53,9 +53,9 @@ def _when(value) -> str:
 class Desk:
     """One per app: built on first use from the app's settings (`app.state.settings`) or the environment."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, sessions=None):
         self.settings = settings
-        self.sessions = store.session_factory(settings.ops_store_url)
+        self.sessions = sessions or store.session_factory(settings.ops_store_url)
         self.codec = SessionCodec(settings.session_secret, max_age=settings.session_minutes * 60)
         self.secure_cookies = settings.public_base_url.startswith("https://")
         self.templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -67,7 +67,7 @@ class Desk:
         app = request.app
         desk = getattr(app.state, "lettrage_desk", None)
         if desk is None:
-            desk = Desk(getattr(app.state, "settings", None) or load_settings())
+            desk = Desk(getattr(app.state, "settings", None) or load_settings(), getattr(app.state, "sessions", None))
             app.state.lettrage_desk = desk
         return desk
 

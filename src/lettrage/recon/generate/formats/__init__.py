@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from lettrage.recon.generate.formats import adyen, amex, cb, generic, ogone, onq, opera, protel, starlight, terminal
+from lettrage.recon.generate.formats import (
+    adyen,
+    amex,
+    cb,
+    generic,
+    ogone,
+    onq,
+    opera,
+    protel,
+    starlight,
+    terminal,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 # write(directory, profile, kind, rows, date column or None) -> the files written, one per day

@@ -87,7 +87,7 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
     }
     written = []
     dates = rows[date_column].to_numpy()
-    for day, positions in days_of(dates).items():
+    for positions in days_of(dates).values():
         batch = rows["remittance_id"].iloc[positions[0]]
         part = {k: np.asarray(v, dtype=object)[positions] for k, v in columns.items()}
         written += write_by_day(directory, f"settlement_detail_report_batch_{batch}_{{ymd}}.csv", part,

@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lettrage.recon.generate.formats.files import local_iso, masked_pan, money, reformat, text_or_none, write_by_day
+from lettrage.recon.generate.formats.files import (
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 TYPES = {"sale": "Débit", "refund": "Crédit", "payout": "Total remise"}
@@ -33,11 +40,11 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
         "Type": rows["line_type"].map(TYPES).to_numpy(),
         "Réseau": text_or_none(rows["card_brand"]),
         "N° carte": masked_pan(rows["card_last4"], width=9, fill="*"),
-        "Montant brut": money(rows["gross_cents"].to_numpy(), decimal_comma=True),
-        "Commission": money(rows["fee_cents"].to_numpy(), decimal_comma=True, absolute=True),
+        "Montant brut": money(rows["gross_cents"], decimal_comma=True),
+        "Commission": money(rows["fee_cents"], decimal_comma=True, absolute=True),
         # the total credited is written as the bank sees it: positive
-        "Montant net": np.where(payout, money(rows["net_cents"].to_numpy(), decimal_comma=True, absolute=True),
-                                money(rows["net_cents"].to_numpy(), decimal_comma=True)),
+        "Montant net": np.where(payout, money(rows["net_cents"], decimal_comma=True, absolute=True),
+                                money(rows["net_cents"], decimal_comma=True)),
         "Devise": rows["currency"].to_numpy(),
         "N° autorisation": text_or_none(rows["auth_code"]),
         "Numéro du fichier remis": text_or_none(rows["remise_ref"]),

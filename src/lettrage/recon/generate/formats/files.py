@@ -79,9 +79,11 @@ def write_by_day(directory: Path, pattern: str, columns: dict[str, np.ndarray] |
 
 def money(cents, decimal_comma: bool = False, thousands: str = "", sign: int = 1, absolute: bool = False) -> np.ndarray:
     """Cents as the decimal text a source writes ('1.329,69', '-4.19'); None stays None."""
-    values = pd.array(np.asarray(cents, dtype=object), dtype="Int64")
-    missing = np.asarray(values.isna())
-    numbers = values.fillna(0).to_numpy(dtype=np.int64) * sign
+    series = pd.Series(cents)
+    if series.dtype == object:
+        series = series.astype("Int64")
+    missing = series.isna().to_numpy()
+    numbers = series.fillna(0).to_numpy(dtype=np.int64) * sign
     point = "," if decimal_comma else "."
     out = np.empty(len(numbers), dtype=object)
     for i, value in enumerate(numbers.tolist()):

@@ -20,7 +20,7 @@ BRANDS = {"VISA": "VISA", "MASTERCARD": "MasterCard", "AMEX": "American Express"
 
 def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame, date_column) -> list[Path]:
     when = reformat(local_iso(rows["event_at"], profile.hotel.timezone), "{d}/{m}/{Y} {H}:{M}:{S}")
-    total = money(rows["amount_cents"].to_numpy(), absolute=True)
+    total = money(rows["amount_cents"], absolute=True)
     cols = {c: rows[c].tolist() for c in ("psp_reference", "payidsub", "order_id", "status_code", "auth_code",
                                           "currency", "card_brand", "card_last4", "action")}
     written = []

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lettrage.recon.generate.formats.files import local_iso, masked_pan, money, reformat, text_or_none, write_by_day
+from lettrage.recon.generate.formats.files import (
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 
@@ -27,7 +34,7 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
         "Confirmation Number": text_or_none(rows["confirmation_no"]),
         "Guest Name": text_or_none(rows["guest_name"]),
         "Folio": text_or_none(rows["folio_no"]),
-        "Amount": money(rows["amount_cents"].to_numpy(), sign=-1),
+        "Amount": money(rows["amount_cents"], sign=-1),
         "Card Type": text_or_none(rows["card_brand"].where(rows["card_last4"].notna(), None)),
         "Card Number": masked_pan(rows["card_last4"]),
         "Cashier": rows["cashier_id"].to_numpy(),

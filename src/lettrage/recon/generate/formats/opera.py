@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from lettrage.recon.generate.formats.files import (
-    local_iso, masked_pan, money, reformat, text_or_none, write_by_day)
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
@@ -83,7 +89,7 @@ def write_trexport(directory: Path, profile: HotelProfile, kind: str, rows: pd.D
         ("007DATB", np.array([d.strftime("%Y%m%d") for d in rows["business_date"]], dtype=object)),
         ("008TEXT", rows["label"].to_numpy()),
         ("010ZEIT", clock),
-        ("011PREIS", money(rows["amount_cents"].to_numpy(), sign=-1)),  # folio sign: payments negative
+        ("011PREIS", money(rows["amount_cents"], sign=-1)),  # folio sign: payments negative
         ("012ANZ", np.full(len(rows), "1", dtype=object)),
         ("014TRXNR", rows["trx_no"].astype(str).to_numpy()),
         ("015KASSE", rows["cashier_id"].to_numpy()),
@@ -125,9 +131,9 @@ def write_reservations(directory: Path, profile: HotelProfile, kind: str, rows: 
         "GUEST_LAST_NAME": rows["guest_last_name"].to_numpy(), "GUEST_FIRST_NAME": rows["guest_first_name"].to_numpy(),
         "EMAIL_ADDRESS": text_or_none(rows["email"]), "PHONE": text_or_none(rows["phone"]),
         "LANGUAGE": rows["language"].to_numpy(), "ROOM_TYPE": rows["room_type"].to_numpy(),
-        "RATE_CODE": rows["rate_code"].to_numpy(), "SHARE_AMOUNT": money(rows["total_cents"].to_numpy()),
-        "DEPOSIT_AMOUNT": money(rows["deposit_due_cents"].to_numpy()),
-        "DEPOSIT_PAID": money(rows["deposit_paid_cents"].to_numpy()),
+        "RATE_CODE": rows["rate_code"].to_numpy(), "SHARE_AMOUNT": money(rows["total_cents"]),
+        "DEPOSIT_AMOUNT": money(rows["deposit_due_cents"]),
+        "DEPOSIT_PAID": money(rows["deposit_paid_cents"]),
         "CURRENCY": rows["currency"].to_numpy(), "GUARANTEE_CODE": rows["guarantee_code"].to_numpy(),
         "PAYMENT_METHOD": rows["payment_method"].to_numpy(),
         "CANCELLATION_DEADLINE": oracle_time(rows["cancellation_deadline"], tz),

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from lettrage.recon.generate.formats.files import local_iso, masked_pan, money, reformat, text_or_none, write_by_day
+from lettrage.recon.generate.formats.files import (
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 
@@ -24,7 +31,7 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
         "Fenster": text_or_none(rows["folio_window"]),
         "Zahlungsart": rows["trx_code"].to_numpy(),
         "Text": rows["label"].to_numpy(),
-        "Betrag": money(rows["amount_cents"].to_numpy(), decimal_comma=True, thousands="."),
+        "Betrag": money(rows["amount_cents"], decimal_comma=True, thousands="."),
         "Währung": rows["currency"].to_numpy(),
         "Kartennummer": masked_pan(rows["card_last4"], fill="*"),
         "Kasse": rows["cashier_id"].to_numpy(),

@@ -9,7 +9,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from lettrage.recon.generate.formats.files import local_iso, masked_pan, money, reformat, text_or_none, write_by_day
+from lettrage.recon.generate.formats.files import (
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 COLUMNS = {  # canonical field -> this hotel's column
@@ -39,7 +46,7 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
         "room": text_or_none(rows["room"]), "reservation_id": text_or_none(rows["reservation_id"]),
         "confirmation_no": text_or_none(rows["confirmation_no"]), "guest_name": text_or_none(rows["guest_name"]),
         "folio_no": text_or_none(rows["folio_no"]), "trx_code": rows["trx_code"].to_numpy(),
-        "label": rows["label"].to_numpy(), "amount": money(rows["amount_cents"].to_numpy()),
+        "label": rows["label"].to_numpy(), "amount": money(rows["amount_cents"]),
         "currency": rows["currency"].to_numpy(), "card_number": masked_pan(rows["card_last4"]),
         "cashier_id": rows["cashier_id"].to_numpy(), "reference": text_or_none(rows["reference"]),
     }

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from lettrage.recon.generate.formats.files import local_iso, masked_pan, money, reformat, text_or_none, write_by_day
+from lettrage.recon.generate.formats.files import (
+    local_iso,
+    masked_pan,
+    money,
+    reformat,
+    text_or_none,
+    write_by_day,
+)
 from lettrage.recon.generate.group import HotelProfile
 
 TYPES = {"sale": "Débit", "refund": "Crédit", "cancel": "Annulation", "preauth": "Pré-autorisation",
@@ -27,14 +34,14 @@ def write(directory: Path, profile: HotelProfile, kind: str, rows: pd.DataFrame,
         "Heure": reformat(local, "{H}:{M}:{S}"),
         "N° transaction": [f"{n:06d}" for n in rows["txn_no"]],
         "Type": rows["txn_type"].map(TYPES).to_numpy(),
-        "Montant": money(rows["amount_cents"].to_numpy(), decimal_comma=True),
+        "Montant": money(rows["amount_cents"], decimal_comma=True),
         "Devise": rows["currency"].to_numpy(),
         "Carte": text_or_none(rows["card_brand"]),
         "N° carte": masked_pan(rows["card_last4"], width=9, fill="*"),
         "Mode": rows["entry_mode"].map(MODES).to_numpy(),
         "N° autorisation": text_or_none(rows["auth_code"]),
         "Numéro du fichier remis": text_or_none(rows["remise_ref"]),
-        "Montant DCC": money(rows["dcc_amount_cents"].to_numpy(), decimal_comma=True),
+        "Montant DCC": money(rows["dcc_amount_cents"], decimal_comma=True),
         "Devise DCC": text_or_none(rows["dcc_currency"]),
     }
     return write_by_day(directory, "journal_tpe_{date}.csv", columns, rows[date_column].to_numpy(),
