@@ -261,33 +261,34 @@ def test_clean_matches_agree_on_card_amount_and_time(group):
     tables, matches, anomalies, hotels = group
     flagged = set(anomalies["record_id"]) | {r.split(":", 1)[1] for rel in anomalies["related"] for r in
                                              rel.split(";") if r}
-    pms = tables["pms_postings"].set_index("posting_id")
-    tpe = tables["tpe_transactions"].set_index("tpe_txn_id")
-    rem = tables["remittances"].set_index("remittance_line_id")
-    psp = tables["psp_transactions"].set_index("psp_txn_id")
-    table = {"pms_postings": pms, "tpe_transactions": tpe, "remittances": rem, "psp_transactions": psp}
+    ids = {"pms_postings": "posting_id", "tpe_transactions": "tpe_txn_id", "remittances": "remittance_line_id",
+           "psp_transactions": "psp_txn_id"}
     amount = {"pms_postings": "amount_cents", "tpe_transactions": "amount_cents", "remittances": "gross_cents",
               "psp_transactions": "amount_cents"}
+    record = {kind: tables[kind].set_index(col).to_dict("index") for kind, col in ids.items()}
+    groups: dict[str, dict] = {}
+    for m in matches.itertuples():
+        g = groups.setdefault(m.match_id, {"leg": m.leg, "hotel": m.hotel_id, "left": [], "right": []})
+        g[m.side].append((m.record_kind, m.record_id))
     cobadged = 0
-    for match_id, g in matches.groupby("match_id"):
-        if set(g["record_id"]) & flagged:
+    for match_id, g in groups.items():
+        if {r for _, r in g["left"] + g["right"]} & flagged:
             continue
-        sides = {s: [table[k].loc[r] for k, r in zip(part.record_kind, part.record_id, strict=True)]
-                 for s, part in g.groupby("side")}
-        totals = {s: sum(row[amount[k]] for row, k in zip(rows, g[g.side == s].record_kind, strict=True))
-                  for s, rows in sides.items()}
+        sides = {s: [(k, record[k][r]) for k, r in g[s]] for s in ("left", "right")}
+        totals = {s: sum(row[amount[k]] for k, row in rows) for s, rows in sides.items()}
         assert totals["left"] == totals["right"], match_id
-        leg = g["leg"].iloc[0]
+        leg = g["leg"]
         if leg == "pms_tpe":
-            window = dt.timedelta(minutes=hotels[g.hotel_id.iloc[0]].match_window_minutes)
-            for posting in sides["left"]:
-                for ticket in sides["right"]:
-                    assert posting.card_last4 == ticket.card_last4
-                    assert _family(posting.card_brand) == _family(ticket.card_brand)
-                    assert abs(posting.posted_at - ticket.txn_at) <= window
-                    cobadged += ticket.card_brand == "CB" and posting.card_brand in ("VISA", "MASTERCARD")
+            window = dt.timedelta(minutes=hotels[g["hotel"]].match_window_minutes)
+            for _, posting in sides["left"]:
+                for _, ticket in sides["right"]:
+                    assert posting["card_last4"] == ticket["card_last4"]
+                    assert _family(posting["card_brand"]) == _family(ticket["card_brand"])
+                    assert abs(posting["posted_at"] - ticket["txn_at"]) <= window
+                    cobadged += ticket["card_brand"] == "CB" and posting["card_brand"] in ("VISA", "MASTERCARD")
         elif leg == "pms_psp":  # the confirmation number travels as the PSP order reference
-            assert sides["right"][0].order_id in (sides["left"][0].reference, sides["left"][0].confirmation_no)
+            posting, payment = sides["left"][0][1], sides["right"][0][1]
+            assert payment["order_id"] in (posting["reference"], posting["confirmation_no"])
     assert cobadged > 0  # CB on the terminal, Visa or Mastercard in the PMS
 
 

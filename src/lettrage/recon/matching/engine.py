@@ -46,10 +46,22 @@ class Decision:
 
 @dataclass
 class MatchOutput:
-    card_matches: pa.Table
+    """The three tables. card_matches (millions of rows at scale) is made when asked for:
+    `card_match_batches()` yields it a slice at a time for writing, `card_matches` whole."""
+
+    ledger: output.Ledger
     exceptions: pa.Table
     daily_summary: pa.Table
     stats: dict = field(default_factory=dict)
+
+    def card_match_batches(self):
+        yield from self.ledger.batches()
+
+    @property
+    def card_matches(self) -> pa.Table:
+        if not hasattr(self, "_card_matches"):
+            self._card_matches = self.ledger.card_matches()
+        return self._card_matches
 
 
 @dataclass
@@ -263,20 +275,19 @@ def _twins(conn, side: Side, nodes: np.ndarray, within_s: int, matched: np.ndarr
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     key = stages.card_key(side)
-    valid = side.last4[nodes] >= 0
-    x = pa.table({"i": nodes, "k": key[nodes], "ts": side.ts[nodes]})
-    conn.register("_x", x)
-    lo, hi = side.ts[nodes].min() - within_s, side.ts[nodes].max() + within_s
-    sel = np.flatnonzero((side.ts >= lo) & (side.ts <= hi) & (side.last4 >= 0) & np.isin(key, key[nodes]))
-    conn.register("_a", pa.table({"i": sel, "k": key[sel], "ts": side.ts[sel], "m": matched[sel]}))
+    x = nodes[side.last4[nodes] >= 0]
+    conn.register("_x", pa.table({"i": x, "k": key[x], "ts": side.ts[x]}))
+    conn.register("_a", pa.table({"i": np.arange(side.n, dtype=np.int32), "k": key, "ts": side.ts,
+                                  "c": side.last4, "m": matched}))
     try:
-        hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a ON a.k = x.k AND a.i <> x.i
+        hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
+            ON a.k = x.k AND a.i <> x.i AND a.c >= 0
             AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
             AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.m)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")
-    return np.isin(nodes, hit) & valid
+    return np.isin(nodes, hit)
 
 
 def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules: Rules):
@@ -284,17 +295,15 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
     (looking back beyond the run's window: the sale may be days older than its refund)."""
 
     key = stages.card_key(side, with_amount=False)  # hotel, card, sign
-    paid = side.amount > 0
+    lookback = rules.refund_lookback_days * 86400
 
     def in_run(nodes: np.ndarray) -> np.ndarray:
         """Earlier payments of the same card among the run's own tickets."""
-        want = key[nodes] - 1  # the same hotel and card with a positive amount (sign bit 0)
-        pos = np.flatnonzero(paid & np.isin(key, want))
-        conn.register("_refunds", pa.table({"i": nodes, "k": want, "ts": side.ts[nodes]}))
-        conn.register("_paid", pa.table({"k": key[pos], "ts": side.ts[pos]}))
-        try:
+        conn.register("_refunds", pa.table({"i": nodes, "k": key[nodes] - 1, "ts": side.ts[nodes]}))
+        conn.register("_paid", pa.table({"k": key, "ts": side.ts, "a": side.amount}))
+        try:  # key - 1: the same hotel and card with a positive amount (sign bit 0)
             found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.k = x.k
-                AND p.ts < x.ts AND p.ts >= x.ts - {rules.refund_lookback_days * 86400}""").fetchnumpy()["i"]
+                AND p.a > 0 AND p.ts < x.ts AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
         finally:
             conn.unregister("_refunds")
             conn.unregister("_paid")
@@ -310,12 +319,12 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
         x = pa.table({"i": nodes, "hotel": pa.array([hotels[h] for h in side.hotel[nodes]], pa.string()),
                       "last4": side.last4[nodes].astype(np.int32), "ts": side.ts[nodes]})
         conn.register("_refunds", x)
-        since = int(side.ts[nodes].min()) - rules.refund_lookback_days * 86400
+        since = int(side.ts[nodes].min()) - lookback
         try:
             found = conn.sql(f"""
                 SELECT DISTINCT x.i FROM _refunds x JOIN tpe_transactions t
                   ON t.hotel_id = x.hotel AND TRY_CAST(t.card_last4 AS INTEGER) = x.last4
-                 AND epoch(t.txn_at) < x.ts AND epoch(t.txn_at) >= x.ts - {rules.refund_lookback_days * 86400}
+                 AND epoch(t.txn_at) < x.ts AND epoch(t.txn_at) >= x.ts - {lookback}
                 WHERE t.amount_cents > 0 AND t.txn_type IN ('sale', 'completion')
                   AND epoch(t.txn_at) >= {since}""").fetchnumpy()["i"]
         finally:
@@ -327,22 +336,17 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
 
 
 def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
+    """Each matched record's partner's brand (the first member on the other side of a group)."""
     pl = np.zeros(leg.left.n, dtype=np.int8)
     pr = np.zeros(leg.right.n, dtype=np.int8)
     for b in leg.pairs_:
         pl[b.lf] = leg.right.brand[b.r]
         pr[b.r] = leg.left.brand[b.lf]
     for g in leg.groups_:
-        first_r = {}
-        for grp, i in zip(g.rg.tolist(), g.r.tolist(), strict=True):
-            first_r.setdefault(grp, i)
-        first_l = {}
-        for grp, i in zip(g.lg.tolist(), g.lf.tolist(), strict=True):
-            first_l.setdefault(grp, i)
-        for grp, i in zip(g.lg.tolist(), g.lf.tolist(), strict=True):
-            pl[i] = leg.right.brand[first_r[grp]]
-        for grp, i in zip(g.rg.tolist(), g.r.tolist(), strict=True):
-            pr[i] = leg.left.brand[first_l[grp]]
+        first_l = g.lf[np.unique(g.lg, return_index=True)[1]]
+        first_r = g.r[np.unique(g.rg, return_index=True)[1]]
+        pl[g.lf] = leg.right.brand[first_r[g.lg]]
+        pr[g.r] = leg.left.brand[first_l[g.rg]]
     return pl, pr
 
 
@@ -350,11 +354,13 @@ def _flag_refunds(leg: Leg, refund_original) -> None:
     """A matched refund ticket whose card never paid here: REFUND_UNMATCHED on the match."""
     from lettrage.recon.matching.legs import BIT
 
-    for b in leg.pairs_:
-        k = np.flatnonzero(leg.right.amount[b.r] < 0)
-        if len(k):
-            orphan = ~refund_original(b.r[k])
-            b.flags[k[orphan]] |= BIT["REFUND_UNMATCHED"]
+    refunds = [np.flatnonzero(leg.right.amount[b.r] < 0) for b in leg.pairs_]
+    nodes = np.concatenate([b.r[k] for b, k in zip(leg.pairs_, refunds, strict=True)] or [np.zeros(0, np.int32)])
+    orphan = ~refund_original(nodes.astype(np.int64))
+    at = 0
+    for b, k in zip(leg.pairs_, refunds, strict=True):
+        b.flags[k[orphan[at:at + len(k)]]] |= BIT["REFUND_UNMATCHED"]
+        at += len(k)
 
 
 def run_matching(conn: duckdb.DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None,
@@ -406,7 +412,6 @@ def run_matching(conn: duckdb.DuckDBPyConnection, start: dt.date | None = None, 
         fl, fr = output.effective_family(leg.left.brand, pl), output.effective_family(leg.right.brand, pr)
         families.append((fl, fr))
         ledger.add_leg(leg, lcode, rcode, fl, fr)
-    matches = ledger.card_matches()
     resolutions = {d.exception_id: (d.decided_at, f"{d.comment} ({d.decided_by})".strip())
                    for d in decisions if d.kind == "resolve" and d.exception_id}
     exceptions = ledger.exceptions(opened_at_fn(hs), resolutions)
@@ -421,46 +426,49 @@ def run_matching(conn: duckdb.DuckDBPyConnection, start: dt.date | None = None, 
         "matched_by_rule": {f"{leg.name}:{k}": v for leg in legs for k, v in leg.counts.items()},
         "seconds": clock.seconds,
         "hotels": len(hotels),
+        "records_matched": ledger.rows,
+        "matched_left_records_by_stage": dict(sorted(ledger.left_by_stage.items())),
     }
-    return MatchOutput(matches, exceptions, summary, stats)
+    return MatchOutput(ledger, exceptions, summary, stats)
 
 
 def daily_summary(conn, legs: list[Leg], families, exceptions: pa.Table, hotels: list[str]) -> pa.Table:
     """Per hotel, business date and card family: PMS, terminal, PSP and remitted totals, the écart
     (PMS minus money taken), matched postings and exceptions."""
-    parts = []
     kinds = {("pms_tpe", 0): 0, ("pms_tpe", 1): 1, ("pms_psp", 0): 0, ("pms_psp", 1): 2,
              ("tpe_remittance", 1): 3}
+    parts = [pa.table({"h": pa.array([], pa.int32()), "d": pa.array([], pa.int32()), "f": pa.array([], pa.int32()),
+                       "a": pa.array([], pa.int64()), "m": pa.array([], pa.bool_())})]
+    selects = ["SELECT h, d, f, 0 AS k, a, m FROM _money0"]
     for leg, (fl, fr) in zip(legs, families, strict=True):
         for side, s, fam, matched in ((0, leg.left, fl, ~leg.lfree), (1, leg.right, fr, ~leg.rfree)):
             kind = kinds.get((leg.name, side))
             if kind is None or s.n == 0:
                 continue
-            parts.append(pa.table({"h": s.hotel, "d": s.bdate, "f": fam.astype(np.int32),
-                                   "k": np.full(s.n, kind, dtype=np.int8), "a": s.amount,
-                                   "m": matched & (kind == 0)}))
+            parts.append(pa.table({"h": s.hotel, "d": s.bdate, "f": fam, "a": s.amount, "m": matched}))
+            selects.append(f"SELECT h, d, f, {kind} AS k, a, {'m' if kind == 0 else 'false'} AS m "
+                           f"FROM _money{len(parts) - 1}")
     names = pa.table({"h": np.arange(len(hotels), dtype=np.int32), "hotel_id": pa.array(hotels, pa.string())})
     fams = pa.table({"f": np.arange(len(FAMILIES), dtype=np.int32), "card_brand": pa.array(FAMILIES, pa.string())})
-    if not parts:
-        parts.append(pa.table({"h": pa.array([], pa.int32()), "d": pa.array([], pa.int32()),
-                               "f": pa.array([], pa.int32()), "k": pa.array([], pa.int8()),
-                               "a": pa.array([], pa.int64()), "m": pa.array([], pa.bool_())}))
-    conn.register("_money", pa.concat_tables(parts))
+    for i, part in enumerate(parts):
+        conn.register(f"_money{i}", part)
     conn.register("_names", names)
     conn.register("_fams", fams)
     conn.register("_exc", exceptions.select(["hotel_id", "business_date", "card_brand", "amount_cents",
                                              "resolved_at", "leg"]))
     try:
-        table = conn.sql("""
-            WITH money AS (
-                SELECT n.hotel_id, DATE '1970-01-01' + d AS business_date, f.card_brand,
+        table = conn.sql(f"""
+            WITH sums AS (
+                SELECT h, d, f,
                        sum(CASE WHEN k = 0 THEN a ELSE 0 END)::BIGINT AS pms_cents,
                        sum(CASE WHEN k = 1 THEN a ELSE 0 END)::BIGINT AS tpe_cents,
                        sum(CASE WHEN k = 2 THEN a ELSE 0 END)::BIGINT AS psp_cents,
                        sum(CASE WHEN k = 3 THEN a ELSE 0 END)::BIGINT AS remitted_cents,
                        count(*) FILTER (WHERE m) AS matched_count
-                FROM _money JOIN _names n USING (h) JOIN _fams f USING (f)
-                GROUP BY ALL),
+                FROM ({" UNION ALL ".join(selects)}) GROUP BY h, d, f),
+            money AS (
+                SELECT n.hotel_id, DATE '1970-01-01' + d AS business_date, f.card_brand, sums.* EXCLUDE (h, d, f)
+                FROM sums JOIN _names n USING (h) JOIN _fams f USING (f)),
             exc AS (
                 SELECT hotel_id, business_date, card_brand,
                        count(*) FILTER (WHERE resolved_at IS NULL) AS exception_count,
@@ -478,7 +486,7 @@ def daily_summary(conn, legs: list[Leg], families, exceptions: pa.Table, hotels:
             FROM money m FULL JOIN exc e USING (hotel_id, business_date, card_brand)
             ORDER BY hotel_id, business_date, card_brand""").to_arrow_table()
     finally:
-        for name in ("_money", "_names", "_fams", "_exc"):
+        for name in [f"_money{i}" for i in range(len(parts))] + ["_names", "_fams", "_exc"]:
             conn.unregister(name)
     return table
 

@@ -52,10 +52,16 @@ CODE_INDEX = {c: i for i, c in enumerate(EXCEPTION_CODES)}
 
 
 def _flag_lists(bits: np.ndarray) -> pa.Array:
-    """int bitmask per row -> list<string> of the codes, built once per distinct mask."""
-    uniq, inv = np.unique(bits, return_inverse=True)
-    lists = pa.array([[c for c in EXCEPTION_CODES if int(u) & BIT[c]] for u in uniq], pa.list_(pa.string()))
-    return lists.take(pa.array(inv.astype(np.int64)))
+    """int bitmask per row -> list<string> of the codes, built from the few rows that have any."""
+    bits = np.asarray(bits, dtype=np.int64)
+    counts = np.zeros(len(bits), dtype=np.int32)
+    nz = np.flatnonzero(bits)
+    on = ((bits[nz, None] >> np.arange(len(EXCEPTION_CODES))) & 1).astype(bool)
+    counts[nz] = on.sum(axis=1)
+    offsets = np.zeros(len(bits) + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    values = pa.array(EXCEPTION_CODES, pa.string()).take(pa.array(np.nonzero(on)[1]))
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 def _dict(values: list[str], codes: np.ndarray) -> pa.DictionaryArray:
@@ -66,14 +72,28 @@ def _dates(days: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(days, dtype=np.int32)).cast(pa.date32())
 
 
+def _in_left_order(lf: np.ndarray, n_left: int) -> np.ndarray:
+    """Positions that put a batch's pairs in left-record order (a counting sort): the rows do not
+    depend on the order the candidates came back in."""
+    pos = np.full(n_left, -1, dtype=np.int32)
+    pos[lf] = np.arange(len(lf), dtype=np.int32)
+    return pos[pos >= 0]
+
+
+ROWS_PER_BATCH = 1 << 20
+
+
 class Ledger:
-    """Collects rows leg by leg and builds the tables at the end."""
+    """Collects the legs' matches and exceptions; card_matches rows are made batch by batch when
+    asked for (millions of rows need not sit in memory at once), exceptions eagerly (few)."""
 
     def __init__(self, hotels: list[str]):
         self.hotels = hotels
         self.rules: list[str] = []
-        self.m: dict[str, list] = defaultdict(list)
+        self.parts: list[tuple] = []
         self.x: dict[str, list] = defaultdict(list)
+        self.rows = 0
+        self.left_by_stage: dict[str, int] = defaultdict(int)
 
     def _rule(self, rule: str) -> int:
         if rule not in self.rules:
@@ -82,46 +102,26 @@ class Ledger:
 
     # --- card_matches -------------------------------------------------------------------------
 
-    def _rows(self, leg: Leg, side: int, idx: np.ndarray, match_id: pa.Array, stage: str, rule: str,
-              dts: np.ndarray, delta: np.ndarray, flags: np.ndarray, record_id: pa.Array | None = None):
-        s = leg.left if side == 0 else leg.right
-        m = self.m
-        m["match_id"].append(match_id)
-        m["hotel"].append(s.hotel[idx])
-        m["bdate"].append(s.bdate[idx])
-        m["leg"].append(np.full(len(idx), LEGS.index(leg.name), dtype=np.int32))
-        m["side"].append(np.full(len(idx), side, dtype=np.int32))
-        m["record_id"].append(record_id if record_id is not None else s.ids.take(pa.array(idx)))
-        m["stage"].append(np.full(len(idx), STAGES.index(stage), dtype=np.int32))
-        m["rule"].append(np.full(len(idx), self._rule(rule), dtype=np.int32))
-        m["dt"].append(dts)
-        m["delta"].append(delta)
-        m["flags"].append(flags)
-
     def add_leg(self, leg: Leg, lcode: np.ndarray, rcode: np.ndarray, family_l: np.ndarray,
                 family_r: np.ndarray) -> None:
-        """Rows for every match of the leg, and the exceptions: flagged matches and unmatched records
+        """Every match of the leg, and the exceptions: flagged matches and unmatched records
         (lcode/rcode: exception code index per record, -1 for none)."""
         L, R = leg.left, leg.right
         for b in leg.pairs_:
-            # in left-record order, whatever order the candidates came in (deterministic rows)
-            mark = np.zeros(L.n, dtype=bool)
-            mark[b.lf] = True
-            partner = np.empty(L.n, dtype=np.int64)
-            partner[b.lf] = b.r
-            order_of = np.empty(L.n, dtype=np.int64)
-            order_of[b.lf] = np.arange(len(b.lf))
-            lf = np.flatnonzero(mark)
-            r = partner[lf]
-            flags = b.flags[order_of[lf]]
-            ids = L.ids.take(pa.array(lf))
-            dts = L.ts[lf] - R.ts[r]
-            delta = L.amount[lf] - R.amount[r]
-            self._rows(leg, 0, lf, ids, b.stage, b.rule, dts, delta, flags, ids)
-            self._rows(leg, 1, r, ids, b.stage, b.rule, dts, delta, flags)
-            self._pair_exceptions(leg, PairBatch(lf, r, b.stage, b.rule, flags), ids, family_l, family_r)
+            order = _in_left_order(b.lf, L.n)
+            lf, r, flags = b.lf[order], b.r[order], b.flags[order]
+            self._rule(b.rule)
+            self.parts.append((leg, PairBatch(lf, r, b.stage, b.rule, flags), None))
+            self.rows += 2 * len(lf)
+            self.left_by_stage[f"{leg.name}:{b.stage}"] += len(lf)
+            self._pair_exceptions(leg, lf, r, flags, family_l, family_r)
         for g in leg.groups_:
-            self._groups(leg, g, family_l, family_r)
+            names = self._group_names(leg, g)
+            self._rule(g.rule)
+            self.parts.append((leg, g, names))
+            self.rows += len(g.lf) + len(g.r)
+            self.left_by_stage[f"{leg.name}:{g.stage}"] += len(g.lf)
+            self._group_exceptions(leg, g, names, family_l, family_r)
         for side, codes, fam in ((0, lcode, family_l), (1, rcode, family_r)):
             idx = np.flatnonzero(codes >= 0)
             s = L if side == 0 else R
@@ -129,14 +129,35 @@ class Ledger:
             self._exc(leg, codes[idx], side, idx, s.ids.take(pa.array(idx)), s.hotel[idx], s.bdate[idx],
                       fam[idx], sign * s.amount[idx], None)
 
-    def _groups(self, leg: Leg, g: GroupBatch, family_l, family_r):
+    @staticmethod
+    def _group_names(leg: Leg, g: GroupBatch) -> pa.Array:
+        """Each group's name: its lowest left record id."""
+        from lettrage.recon.matching.select import id_ranks
+
+        order = np.lexsort((id_ranks(leg.left.ids, g.lf), g.lg))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = g.lg[order][1:] != g.lg[order][:-1]
+        return leg.left.ids.take(pa.array(g.lf[order[first]]))
+
+    def batches(self):
+        """card_matches, a table of at most ROWS_PER_BATCH rows at a time, in a fixed order: per leg,
+        per stage's batch, the left records (in their order) then their partners."""
+        for leg, part, names in self.parts:
+            if isinstance(part, PairBatch):
+                for a in range(0, len(part.lf), ROWS_PER_BATCH):
+                    lf, r = part.lf[a:a + ROWS_PER_BATCH], part.r[a:a + ROWS_PER_BATCH]
+                    flags = part.flags[a:a + ROWS_PER_BATCH]
+                    ids = leg.left.ids.take(pa.array(lf))
+                    dts = leg.left.ts[lf] - leg.right.ts[r]
+                    delta = leg.left.amount[lf] - leg.right.amount[r]
+                    yield self._table(leg, 0, lf, ids, part.stage, part.rule, dts, delta, flags, ids)
+                    yield self._table(leg, 1, r, ids, part.stage, part.rule, dts, delta, flags)
+            else:
+                yield from self._group_tables(leg, part, names)
+
+    def _group_tables(self, leg: Leg, g: GroupBatch, names: pa.Array):
         L, R = leg.left, leg.right
         n = len(g.flags)
-        # name: the lowest left id of each group
-        left_ids = L.ids.take(pa.array(g.lf)).to_pylist()
-        name = {}
-        for grp, rid in zip(g.lg.tolist(), left_ids, strict=True):
-            name[grp] = min(name.get(grp, rid), rid)
         lsum = np.zeros(n, dtype=np.int64)
         rsum = np.zeros(n, dtype=np.int64)
         np.add.at(lsum, g.lg, L.amount[g.lf])
@@ -147,35 +168,43 @@ class Ledger:
         np.minimum.at(rmin, g.rg, R.ts[g.r])
         dts, delta = lmax - rmin, lsum - rsum
         for side, grp, idx in ((0, g.lg, g.lf), (1, g.rg, g.r)):
-            ids = pa.array([name[x] for x in grp.tolist()], pa.string())
-            self._rows(leg, side, idx, ids, g.stage, g.rule, dts[grp], delta[grp], g.flags[grp])
-        # exceptions of flagged groups, by (business date, family) bucket
-        for k in np.flatnonzero(g.flags):
-            ls, rs = g.lf[g.lg == k], g.r[g.rg == k]
-            buckets: dict[tuple, int] = defaultdict(int)
-            for i in ls.tolist():
-                buckets[(int(L.hotel[i]), int(L.bdate[i]), int(family_l[i]))] += int(L.amount[i])
-            for i in rs.tolist():
-                buckets[(int(R.hotel[i]), int(R.bdate[i]), int(family_r[i]))] -= int(R.amount[i])
-            self._flagged(leg, int(g.flags[k]), name[k], ls, rs, buckets, family_l, family_r)
+            yield self._table(leg, side, idx, names.take(pa.array(grp)), g.stage, g.rule, dts[grp], delta[grp],
+                              g.flags[grp])
 
-    def _pair_exceptions(self, leg: Leg, b: PairBatch, ids: pa.Array, family_l, family_r):
+    def _table(self, leg: Leg, side: int, idx: np.ndarray, match_id: pa.Array, stage: str, rule: str,
+               dts: np.ndarray, delta: np.ndarray, flags: np.ndarray, record_id: pa.Array | None = None) -> pa.Table:
+        s = leg.left if side == 0 else leg.right
+        n = len(idx)
+        return pa.table({
+            "match_id": _plain(match_id),
+            "hotel_id": _dict(self.hotels, s.hotel[idx]),
+            "business_date": _dates(s.bdate[idx]),
+            "leg": _dict(LEGS, np.full(n, LEGS.index(leg.name), dtype=np.int32)),
+            "side": _dict(SIDES, np.full(n, side, dtype=np.int32)),
+            "record_id": _plain(record_id if record_id is not None else s.ids.take(pa.array(idx))),
+            "stage": _dict(STAGES, np.full(n, STAGES.index(stage), dtype=np.int32)),
+            "rule": _dict(self.rules, np.full(n, self._rule(rule), dtype=np.int32)),
+            "time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
+            "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)),
+            "flags": _flag_lists(flags),
+        })
+
+    # --- exceptions ---------------------------------------------------------------------------
+
+    def _pair_exceptions(self, leg: Leg, lf, r, flags, family_l, family_r):
         L, R = leg.left, leg.right
-        k = np.flatnonzero(b.flags)
+        k = np.flatnonzero(flags)
         if len(k) == 0:
             return
-        lf, r, flags = b.lf[k], b.r[k], b.flags[k]
-        mids = ids.take(pa.array(k))
+        lf, r, flags = lf[k], r[k], flags[k]
+        mids = L.ids.take(pa.array(lf))
         same = (L.bdate[lf] == R.bdate[r]) & (family_l[lf] == family_r[r]) & (L.hotel[lf] == R.hotel[r])
         # Vectorised for the usual case: one bucket, the difference on the subject record.
         for code in PRIORITY:
             has = (flags & BIT[code]) != 0
             if not has.any():
                 continue
-            higher = np.zeros(len(k), dtype=bool)
-            for c in PRIORITY[:PRIORITY.index(code)]:
-                higher |= (flags & BIT[c]) != 0
-            primary = has & ~higher
+            primary = has & ~_any_before(flags, code)
             right = code in RIGHT_SUBJECT
             subj = r if right else lf
             s = R if right else L
@@ -197,25 +226,51 @@ class Ledger:
                               s.ids.take(pa.array(subj[two])), bs.hotel[b_idx], bs.bdate[b_idx], bfam[b_idx],
                               share, mids.take(pa.array(two)), suffix=bucket_side != (1 if right else 0))
 
-    def _flagged(self, leg: Leg, flags: int, match_id: str, ls, rs, buckets, family_l, family_r, only=None):
+    def _group_exceptions(self, leg: Leg, g: GroupBatch, names: pa.Array, family_l, family_r):
+        """Flagged k-to-m matches: one row per code on its subject record (the first member of the
+        side the code is about). The first code carries the match's difference, bucket by bucket
+        (hotel, business date, card family) when the members lie in several."""
         L, R = leg.left, leg.right
-        codes = [c for c in PRIORITY if flags & BIT[c]]
-        for n, code in enumerate(codes):
-            if only is not None and code != only:
+        flagged = np.flatnonzero(g.flags)
+        if len(flagged) == 0:
+            return
+        lsel, rsel = np.isin(g.lg, flagged), np.isin(g.rg, flagged)
+        lm, rm = g.lf[lsel], g.r[rsel]
+        # bucket sums: (group, hotel, business date, family) -> signed amount
+        key = np.concatenate([_bucket(g.lg[lsel], L.hotel[lm], L.bdate[lm], family_l[lm]),
+                              _bucket(g.rg[rsel], R.hotel[rm], R.bdate[rm], family_r[rm])])
+        amount = np.concatenate([L.amount[lm], -R.amount[rm]])
+        bkeys, inv = np.unique(key, return_inverse=True)
+        bsum = np.zeros(len(bkeys), dtype=np.int64)
+        np.add.at(bsum, inv, amount)
+        bgroup = bkeys >> 36
+        first_l = np.unique(g.lg, return_index=True)[1]  # groups are numbered 0..n-1, all have members
+        first_r = np.unique(g.rg, return_index=True)[1]
+        flags = g.flags[flagged]
+        for code in PRIORITY:
+            has = (flags & BIT[code]) != 0
+            if not has.any():
                 continue
+            ks = flagged[has]
+            primary = ~_any_before(flags[has], code)
             right = code in RIGHT_SUBJECT
-            s = R if right else L
-            subj = int((rs if right else ls)[0])
-            fam = (family_r if right else family_l)[subj]
-            home = (int(s.hotel[subj]), int(s.bdate[subj]), int(fam))
-            rows = [(home, buckets.get(home, 0) if n == 0 or only else 0)]
-            if n == 0 or only:
-                rows += [(b, v) for b, v in sorted(buckets.items()) if b != home and v != 0]
-            for i, (bucket, amount) in enumerate(rows):
-                self._exc(leg, np.array([CODE_INDEX[code]]), 1 if right else 0, np.array([subj]),
-                          s.ids.take(pa.array([subj])), np.array([bucket[0]]), np.array([bucket[1]]),
-                          np.array([bucket[2]]), np.array([amount]), pa.array([match_id], pa.string()),
-                          suffix=i > 0)
+            s, fam = (R, family_r) if right else (L, family_l)
+            subj = g.r[first_r[ks]] if right else g.lf[first_l[ks]]
+            home = _bucket(ks, s.hotel[subj], s.bdate[subj], fam[subj])
+            at = np.minimum(np.searchsorted(bkeys, home), len(bkeys) - 1)
+            home_sum = np.where(bkeys[at] == home, bsum[at], 0)
+            self._exc(leg, np.full(len(ks), CODE_INDEX[code]), 1 if right else 0, subj,
+                      s.ids.take(pa.array(subj)), s.hotel[subj], s.bdate[subj], fam[subj],
+                      np.where(primary, home_sum, 0), names.take(pa.array(ks)))
+            # the first code's other buckets, each with its share (bkeys are sorted: per group, by bucket)
+            other = np.isin(bgroup, ks[primary]) & ~np.isin(bkeys, home) & (bsum != 0)
+            if other.any():
+                o = np.flatnonzero(other)
+                subj_of = dict(zip(ks.tolist(), subj.tolist(), strict=True))
+                osubj = np.array([subj_of[int(x)] for x in bgroup[o]], dtype=np.int64)
+                self._exc(leg, np.full(len(o), CODE_INDEX[code]), 1 if right else 0, osubj,
+                          s.ids.take(pa.array(osubj)), (bkeys[o] >> 20) & 0xFFFF, (bkeys[o] >> 3) & 0x1FFFF,
+                          bkeys[o] & 0x7, bsum[o], names.take(pa.array(bgroup[o])), suffix=True)
 
     def _exc(self, leg: Leg, codes, side, idx, ids, hotel, bdate, family, amount, match_ids, suffix=False):
         if len(idx) == 0:
@@ -236,23 +291,10 @@ class Ledger:
     # --- tables -------------------------------------------------------------------------------
 
     def card_matches(self) -> pa.Table:
-        m = self.m
-        if not m:
+        tables = list(self.batches())
+        if not tables:
             return empty_matches()
-        cat = np.concatenate
-        return pa.table({
-            "match_id": pa.concat_arrays([_plain(a) for a in m["match_id"]]),
-            "hotel_id": _dict(self.hotels, cat(m["hotel"])),
-            "business_date": _dates(cat(m["bdate"])),
-            "leg": _dict(LEGS, cat(m["leg"])),
-            "side": _dict(SIDES, cat(m["side"])),
-            "record_id": pa.concat_arrays([_plain(a) for a in m["record_id"]]),
-            "stage": _dict(STAGES, cat(m["stage"])),
-            "rule": _dict(self.rules, cat(m["rule"])),
-            "time_delta_s": pa.array(cat(m["dt"]).astype(np.int64)),
-            "amount_delta_cents": pa.array(cat(m["delta"]).astype(np.int64)),
-            "flags": _flag_lists(cat(m["flags"])),
-        })
+        return pa.concat_tables(tables)
 
     def exceptions(self, opened_at, resolutions: dict[str, tuple]) -> pa.Table:
         x = self.x
@@ -297,6 +339,18 @@ class Ledger:
             "match_id": pa.concat_arrays([_plain(a) for a in x["match_id"]]),
             "card_brand": pa.array(FAMILIES, pa.string()).take(pa.array(cat(x["family"]))),
         })
+
+
+def _any_before(flags: np.ndarray, code: str) -> np.ndarray:
+    """Which rows carry a code that comes before `code` in PRIORITY."""
+    mask = sum(BIT[c] for c in PRIORITY[:PRIORITY.index(code)])
+    return (flags & mask) != 0
+
+
+def _bucket(group, hotel, bdate, family) -> np.ndarray:
+    """(group, hotel, business date, family) packed in one int64: 27 + 16 + 17 + 3 bits."""
+    return (np.asarray(group, np.int64) << 36 | np.asarray(hotel, np.int64) << 20
+            | np.asarray(bdate, np.int64) << 3 | np.asarray(family, np.int64))
 
 
 def _plain(a) -> pa.Array:

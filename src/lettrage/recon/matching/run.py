@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -48,8 +47,19 @@ def open_files(conn, pms, tpe, remittances=None, psp=None, hotels=None) -> dict[
 def write_outputs(out: MatchOutput, folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{name}.parquet" for name in OUTPUTS}
-    pq.write_table(out.card_matches, paths["card_matches"], compression="none", use_dictionary=LOW_CARDINALITY,
-                   write_statistics=["hotel_id", "business_date", "leg", "stage"])
+    writer = None
+    try:  # batch by batch: the ledger is never whole in memory
+        for batch in out.card_match_batches():
+            if writer is None:
+                writer = pq.ParquetWriter(paths["card_matches"], batch.schema, compression="none",
+                                          use_dictionary=LOW_CARDINALITY,
+                                          write_statistics=["hotel_id", "business_date", "leg", "stage"])
+            writer.write_table(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(out.card_matches, paths["card_matches"])
     pq.write_table(out.exceptions, paths["exceptions"], compression="zstd")
     pq.write_table(out.daily_summary, paths["daily_summary"], compression="zstd")
     return paths
@@ -61,16 +71,10 @@ def summarize(out: MatchOutput) -> dict:
     if exc.num_rows:
         counts = pc.value_counts(exc.column("code")).to_pylist()
         by_code = {c["values"]: c["counts"] for c in sorted(counts, key=lambda c: c["values"])}
-    stages = {}
-    if out.card_matches.num_rows:
-        left = out.card_matches.filter(pc.equal(out.card_matches.column("side").cast(pa.string()), "left"))
-        for c in pc.value_counts(pc.binary_join_element_wise(left.column("leg").cast(pa.string()),
-                                                             left.column("stage").cast(pa.string()), ":")).to_pylist():
-            stages[c["values"]] = c["counts"]
     s = out.daily_summary
     return {
-        "records_matched": out.card_matches.num_rows,
-        "matched_left_records_by_stage": dict(sorted(stages.items())),
+        "records_matched": out.stats["records_matched"],
+        "matched_left_records_by_stage": out.stats["matched_left_records_by_stage"],
         "exceptions": exc.num_rows,
         "exceptions_by_code": by_code,
         "pms_cents": int(pc.sum(s.column("pms_cents")).as_py() or 0),
