@@ -43,7 +43,8 @@ PER_EUR = {"EUR": 1.0, "USD": 1.08, "GBP": .85, "CNY": 7.8, "SGD": 1.45, "AED": 
 STATUS_CODES = {"paid": "9", "authorised": "5", "refused": "2", "cancelled": "1", "refunded": "8"}
 
 
-def _digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+def digits(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    """n random codes of `width` digits (authorisation codes, last 4 of virtual cards)."""
     return guests.padded(rng.integers(0, 10 ** width, size=n), width)
 
 
@@ -163,7 +164,7 @@ class Activity:
             "key": keys, "at": np.asarray(when, dtype="datetime64[s]"), "terminal": terminal,
             "txn_type": txn_type, "amount_cents": np.asarray(amount, dtype=np.int64), "card_brand": brand,
             "card_last4": last4, "entry_mode": entry_mode,
-            "auth_code": np.where(refund, None, _digits(self.rng, n, 6)),
+            "auth_code": np.where(refund, None, digits(self.rng, n, 6)),
             "dcc_amount_cents": dcc_amount, "dcc_currency": dcc_currency,
             "collected": np.broadcast_to(collected, n).copy()})
 
@@ -176,7 +177,7 @@ class Activity:
             "operation": operation, "status": status,
             "status_code": np.array([STATUS_CODES[s] for s in status], dtype=object),
             "amount_cents": np.asarray(amount, dtype=np.int64), "card_brand": brand, "card_last4": last4,
-            "auth_code": np.where(with_auth, _digits(self.rng, n, 6), None)})
+            "auth_code": np.where(with_auth, digits(self.rng, n, 6), None)})
 
     def clamp(self, local: np.ndarray, margin_s: int, anchor: np.ndarray | None = None) -> np.ndarray:
         """Keep times at least `margin_s` before the night audit closes their business date (or
@@ -254,7 +255,7 @@ class Activity:
         m = method == "vad"
         k = int(m.sum())
         vbrand = np.where(rng.random(k) < .6, "VISA", "MASTERCARD").astype(object)
-        vlast4 = _digits(rng, k, 4)
+        vlast4 = digits(rng, k, 4)
         tk, pk = self.keys("tpe", k), self.keys("pms", k)
         self.tpe(tk, when[m], terminal[m], np.full(k, "sale", dtype=object), balance[m], vbrand, vlast4,
                  np.full(k, "manual", dtype=object))

@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from lettrage.recon.generate import guests
-from lettrage.recon.generate.activity import CARD_ROLES, Activity, _digits
+from lettrage.recon.generate.activity import CARD_ROLES, Activity
 from lettrage.recon.generate.clock import EARLIEST, HOUR, at, business_day, latest_second
-from lettrage.recon.schemas import EXCEPTION_CODES
 
 PER_SALE = {  # share of the card sales matched one to one
     "LATE_POSTING": .010, "MISSING_IN_PMS": .006, "MISSING_IN_TPE": .005, "DUPLICATE_TPE": .002,
@@ -31,7 +30,6 @@ VISA_FAMILY = {"CB", "VISA", "MASTERCARD", "MAESTRO"}
 INJECTED = ["MISSING_IN_TPE", "MISSING_IN_PMS", "AMOUNT_MISMATCH", "BRAND_MISMATCH", "PAN_MISMATCH", "LATE_POSTING",
             "DUPLICATE_TPE", "DUPLICATE_PMS", "REFUND_UNMATCHED", "SPLIT_AMBIGUOUS", "NOT_REMITTED",
             "REMITTANCE_MISMATCH", "PSP_NOT_POSTED", "POSTED_WITHOUT_PSP"]
-assert set(INJECTED) <= set(EXCEPTION_CODES)
 
 
 def forced_codes(index: int, hotels: int) -> set[str]:
@@ -52,6 +50,8 @@ def keyed_wrong(last4: str, rng: np.random.Generator) -> str:
 
 
 class Injector:
+    """Applies the anomalies to one hotel's records (frames indexed by key) and notes each one."""
+
     def __init__(self, act: Activity, frames: dict[str, pd.DataFrame], forced: set[str]):
         self.act, self.rng, self.truth, self.forced = act, act.rng, act.truth, forced
         self.pms = frames["pms"].set_index("key", drop=False)
@@ -97,10 +97,11 @@ class Injector:
         window = self.act.hotel.match_window_minutes * 60
         delay = window + int(self.rng.integers(10 * 60, 18 * HOUR))
         # posted late, but still within the delivered window
-        closes = (self.act.end.astype("datetime64[s]") + np.timedelta64(int(self.act.hotel.audit_offset.total_seconds()), "s")
-                  - self.tpe.at[t, "at"].to_datetime64().astype("datetime64[s]")).astype(np.int64) - 3600
-        delay = max(min(delay, int(closes)), window + 300)
         taken = self.tpe.at[t, "at"]
+        window_closes = self.act.end.astype("datetime64[s]") + np.timedelta64(
+            int(self.act.hotel.audit_offset.total_seconds()), "s")
+        room = int((window_closes - taken.to_datetime64().astype("datetime64[s]")).astype(np.int64)) - 3600
+        delay = max(min(delay, room), window + 300)
         posted = taken + np.timedelta64(delay, "s")
         self.pms.at[p, "at"] = posted
         self.truth.anomaly("LATE_POSTING", "pms", p, [("tpe", t)], f"posted {delay // 60} minutes after the ticket")
@@ -122,7 +123,7 @@ class Injector:
         row = self.tpe.loc[[t]].copy()
         row["key"] = self.act.keys("tpe", 1)
         row["at"] = row["at"] + np.timedelta64(int(self.rng.integers(30, 240)), "s")
-        row["auth_code"] = _digits(self.rng, 1, 6)
+        row["auth_code"] = guests.padded(self.rng.integers(0, 10**6, size=1), 6)
         self._append("tpe", row)
         self.truth.anomaly("DUPLICATE_TPE", "tpe", int(row["key"].iloc[0]), [("tpe", t)],
                            "the same card charged the same amount again minutes later")

@@ -31,8 +31,9 @@ PSP operations, remittance payout lines).
   related        the other records involved, `record_kind:record_id` separated by `;`
   detail         what was done, in words
 The record of each code: MISSING_IN_TPE, DUPLICATE_PMS (the second posting), AMOUNT_MISMATCH,
-BRAND_MISMATCH, PAN_MISMATCH, LATE_POSTING, SPLIT_AMBIGUOUS (each of the two postings),
-POSTED_WITHOUT_PSP: a PMS posting. MISSING_IN_PMS, DUPLICATE_TPE (the second ticket),
+BRAND_MISMATCH, PAN_MISMATCH, LATE_POSTING (plus TIMING_DIFFERENCE when the late posting fell on
+the next business date), SPLIT_AMBIGUOUS (each of the two postings), POSTED_WITHOUT_PSP: a PMS
+posting. MISSING_IN_PMS, DUPLICATE_TPE (the second ticket),
 REFUND_UNMATCHED, NOT_REMITTED: a terminal ticket. REMITTANCE_MISMATCH: the remittance line.
 PSP_NOT_POSTED: the PSP payment.
 """

@@ -5,19 +5,22 @@ has no other candidate. Those pairs are taken as they are, in one vectorised pas
 falls apart into small connected groups (the same card charged the same amount a few times within
 the window). A group with a single record on one side takes its cheapest pair. In every other
 group the assignment with the most pairs and then the lowest total cost wins, which is never
-worse than taking the closest pair first; all those groups are solved together as one sparse
-min-cost assignment (`scipy.sparse.csgraph.min_weight_full_bipartite_matching`), not one by one.
+worse than taking the closest pair first; groups of the same shape are solved together, by
+trying every assignment at once, not one by one in a loop.
 Ties are broken by the records' own ids, lowest first, so the answer does not depend on the order
 the rows arrived in.
 """
 
 from __future__ import annotations
 
+import itertools
+from functools import cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
@@ -81,60 +84,74 @@ def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_id
 
 
 def _assign(li: np.ndarray, ri: np.ndarray, cost: np.ndarray, comp_l: np.ndarray, comp_r: np.ndarray,
-            lrank: np.ndarray, rrank: np.ndarray, batch: int = 256) -> np.ndarray:
+            lrank: np.ndarray, rrank: np.ndarray) -> np.ndarray:
     """Min-cost maximum-cardinality assignment inside every component; a mask over the edges.
 
-    Components are solved `batch` at a time (the sparse solver's work grows faster than linearly
-    with the size of one problem, and components never interact)."""
+    Components are small (mostly two postings and two tickets): all components of one shape are
+    solved together by trying every assignment at once (rows and columns in id order, so that
+    equal costs go to the lowest ids). The rare big component is solved on its own
+    (`scipy.optimize.linear_sum_assignment`)."""
     picked = np.zeros(len(li), dtype=bool)
-    comp = comp_l[li]
-    order = np.argsort(comp, kind="stable")
-    comps, starts = np.unique(comp[order], return_index=True)
-    bounds = np.append(starts[::batch], len(order))
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        e = order[a:b]
-        picked[e] = _assign_batch(li[e], ri[e], cost[e], comp_l, comp_r, lrank, rrank)
+    ln, rn = np.unique(li), np.unique(ri)
+    lorder = ln[np.lexsort((lrank[ln], comp_l[ln]))]  # grouped by component, then id
+    rorder = rn[np.lexsort((rrank[rn], comp_r[rn]))]
+    comps, lstart, lcount = np.unique(comp_l[lorder], return_index=True, return_counts=True)
+    _, rstart, rcount = np.unique(comp_r[rorder], return_index=True, return_counts=True)
+    local_l = np.zeros(len(comp_l), dtype=np.int64)
+    local_l[lorder] = np.arange(len(lorder)) - np.repeat(lstart, lcount)
+    local_r = np.zeros(len(comp_r), dtype=np.int64)
+    local_r[rorder] = np.arange(len(rorder)) - np.repeat(rstart, rcount)
+    ci = np.searchsorted(comps, comp_l[li])  # component index of each edge
+    shape = lcount * (1 << 32) + rcount
+    for key in np.unique(shape).tolist():
+        nl, nr = key >> 32, key & 0xFFFFFFFF
+        ks = np.flatnonzero(shape == key)
+        at = np.full(len(comps), -1, dtype=np.int64)
+        at[ks] = np.arange(len(ks))
+        e = np.flatnonzero(at[ci] >= 0)
+        if max(nl, nr) <= 5:
+            k = at[ci[e]]
+            c = np.full((len(ks), nl, nr), np.inf)
+            c[k, local_l[li[e]], local_r[ri[e]]] = cost[e]
+            edge = np.full((len(ks), nl, nr), -1, dtype=np.int64)
+            edge[k, local_l[li[e]], local_r[ri[e]]] = e
+            maps = _assignments(nl, nr)
+            total = np.zeros((len(ks), len(maps)))
+            for row in range(nl):
+                col = maps[:, row]
+                total += np.where(col >= 0, c[:, row, np.maximum(col, 0)], 0.0)
+            size = (maps >= 0).sum(axis=1)
+            ok = np.isfinite(total)
+            most = np.where(ok, size, -1).max(axis=1)
+            best = np.where(ok & (size == most[:, None]), total, np.inf).argmin(axis=1)
+            chosen = maps[best]  # (components, rows) -> column or -1
+            rows, cols = np.nonzero(chosen >= 0)
+            picked[edge[rows, cols, chosen[rows, cols]]] = True
+        else:
+            for k in ks.tolist():
+                picked[e[ci[e] == k]] = _assign_one(cost[e[ci[e] == k]], local_l[li[e[ci[e] == k]]],
+                                                     local_r[ri[e[ci[e] == k]]], nl, nr)
     return picked
 
 
-def _assign_batch(li, ri, cost, comp_l, comp_r, lrank, rrank) -> np.ndarray:
-    """One sparse assignment problem over some components.
+@cache
+def _assignments(nl: int, nr: int) -> np.ndarray:
+    """Every way to give rows 0..nl-1 distinct columns 0..nr-1 or none (-1), as an (M, nl) array,
+    in lexicographic order with "none" last: the first of equal-cost ways favours the lowest ids."""
+    ways = [w for w in itertools.product(list(range(nr)) + [-1], repeat=nl)
+            if len({c for c in w if c >= 0}) == sum(c >= 0 for c in w)]
+    return np.array(ways, dtype=np.int64).reshape(len(ways), nl)
 
-    A full matching is made always possible by a dummy partner for each node (a left node's own
-    dummy column, a right node's own dummy row, each at a cost `big` higher than the component's
-    whole cost), and dummies pair freely with each other inside their component. Leaving a real
-    pair unmade then costs more than any choice among real pairs, so the solver first matches as
-    many as it can, then minimises the cost. Rows and columns are laid out by component, then id."""
-    ln, li = np.unique(li, return_inverse=True)
-    rn, ri = np.unique(ri, return_inverse=True)
-    nl, nr = len(ln), len(rn)
-    lperm = np.lexsort((lrank[ln], comp_l[ln]))
-    rperm = np.lexsort((rrank[rn], comp_r[rn]))
-    lorder, rorder = ln[lperm], rn[rperm]
-    row_of = np.empty(nl, dtype=np.int64)
-    row_of[lperm] = np.arange(nl)
-    col_of = np.empty(nr, dtype=np.int64)
-    col_of[rperm] = np.arange(nr)
-    comps, comp_idx = np.unique(comp_l[lorder], return_inverse=True)  # rows are grouped by component
-    lstart = np.searchsorted(comp_l[lorder], comps)
-    lcount = np.bincount(comp_idx, minlength=len(comps))
-    col_comp = np.searchsorted(comps, comp_r[rorder])
-    big = np.bincount(np.searchsorted(comps, comp_l[ln[li]]), weights=np.abs(cost) + 2.0, minlength=len(comps)) + 1.0
-    # edges: real pairs; each left node to its dummy column; each right node to its dummy row;
-    # dummy rows to dummy columns of the same component
-    reps = lcount[col_comp]
-    dummy_rows = np.repeat(nl + np.arange(nr), reps)
-    within = np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
-    dummy_cols = nr + np.repeat(lstart[col_comp], reps) + within
-    rows = np.concatenate([row_of[li], np.arange(nl), nl + np.arange(nr), dummy_rows])
-    cols = np.concatenate([col_of[ri], nr + np.arange(nl), np.arange(nr), dummy_cols])
-    weights = np.concatenate([cost + 1.0, big[comp_idx] + 1.0, big[col_comp] + 1.0, np.ones(len(dummy_rows))])
-    size = nl + nr
-    matrix = csr_matrix((weights, (rows, cols)), shape=(size, size))
-    row_ind, col_ind = min_weight_full_bipartite_matching(matrix)
-    real = (row_ind < nl) & (col_ind < nr)
-    made = row_ind[real].astype(np.int64) * size + col_ind[real]
-    return np.isin(row_of[li] * size + col_of[ri], made)
+
+def _assign_one(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, nl: int, nr: int) -> np.ndarray:
+    from scipy.optimize import linear_sum_assignment
+
+    big = (np.abs(cost).sum() + 1.0) * (len(cost) + 1)
+    matrix = np.full((nl, nr), big)
+    matrix[rows, cols] = cost
+    a, b = linear_sum_assignment(matrix)
+    made = set(zip(a[matrix[a, b] < big].tolist(), b[matrix[a, b] < big].tolist(), strict=True))
+    return np.array([(x, y) in made for x, y in zip(rows.tolist(), cols.tolist(), strict=True)], dtype=bool)
 
 
 def earlier_twin(key: np.ndarray, ts: np.ndarray, nodes: np.ndarray, within_s: int) -> np.ndarray:
