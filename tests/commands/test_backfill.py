@@ -57,9 +57,12 @@ def test_a_period_for_one_hotel_is_one_run_that_rebuilds_its_marts_and_reports(v
     (["--from", "2026-03-05", "--to", "2026-03-01"], "--from 2026-03-05 is after --to 2026-03-01"),
     (["--from", "2025-03-01", "--to", "2025-03-02"], "before the first business date"),
     (["--from", "2026-03-01", "--to", "2999-01-01"], "not a closed business date yet"),
-    (["--from", "2026-03-02", "--to", "2026-03-02", "--hotel", "NOPE"], "unknown hotel NOPE"),
+    (["--from", "2026-03-02", "--to", "2026-03-02", "--hotel", "NOPE"], "unknown hotel NOPE (hotels: PAR1)"),
 ])
-def test_a_bad_period_or_hotel_is_one_clear_line(var_dir, inbox, capsys, args, message):
+def test_a_bad_period_or_hotel_is_one_clear_line(var_dir, capsys, args, message):
+    from lettrage.recon.hotels import Hotel, write_hotels
+
+    write_hotels([Hotel("PAR1", "Hôtel du Parc", "Europe/Paris")], var_dir / "inbox" / "hotels.csv")
     assert main(["backfill", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err

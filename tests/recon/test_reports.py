@@ -81,6 +81,16 @@ def test_the_chart_draws_one_line_per_hotel_around_zero():
     assert format_cents(-2_000) in svg
 
 
+def test_hotels_in_different_currencies_share_the_axis_in_plain_amounts():
+    svg = ecart_chart({"PAR1": [(DAY, 1_000)], "LON1": [(DAY, -500)]}, {"PAR1": "EUR", "LON1": "GBP"})
+    assert "LON1 (GBP)" in svg and "PAR1 (EUR)" in svg
+    assert format_cents(-500, "GBP") in svg  # each point in its hotel's currency
+    axis = [t for t in svg.split("<text") if 'text-anchor="end"' in t]
+    assert axis and not any("€" in t or "£" in t for t in axis)
+    single = ecart_chart({"LON1": [(DAY, 500)]}, {"LON1": "GBP"})
+    assert "£" in single and "€" not in single and "(GBP)" not in single
+
+
 def test_a_group_page_with_nothing_yet(tmp_path: Path):
     page = html.group_page(pd.DataFrame(columns=["hotel_id", "hotel_name", "currency", "business_date",
                                                  "ecart_cents"]), {}, tmp_path / "index.html")

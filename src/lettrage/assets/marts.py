@@ -115,6 +115,13 @@ def _with_figures(context, events: list, warehouse: WarehouseResource, start, en
     return out
 
 
+class MartsConfig(dg.Config):
+    """`full_refresh` rebuilds the marts from every business date (after a change of their
+    columns, which an incremental run refuses)."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(
     manifest=prepare_manifest(finance_dbt_project),
     project=finance_dbt_project,
@@ -124,12 +131,14 @@ def _with_figures(context, events: list, warehouse: WarehouseResource, start, en
     dagster_dbt_translator=FinanceDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     pool="duckdb",
 )
-def finance_marts(context: dg.AssetExecutionContext, dbt: FinanceDbtResource, warehouse: WarehouseResource):
+def finance_marts(context: dg.AssetExecutionContext, dbt: FinanceDbtResource, warehouse: WarehouseResource,
+                  config: MartsConfig):
     """Build the finance marts of the run's business dates (and hotels) with `dbt build`."""
     start, end = run_window(context)
     hotels = run_hotels(context)
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars(start, end, hotels, warehouse.path))],
-                         context=context, raise_on_error=False, target_path=dbt.run_target_path(context.run_id))
+    args = ["build", "--vars", json.dumps(dbt_vars(start, end, hotels, warehouse.path))]
+    invocation = dbt.cli([*args, "--full-refresh"] if config.full_refresh else args, context=context,
+                         raise_on_error=False, target_path=dbt.run_target_path(context.run_id))
     events = list(invocation.stream())
     yield from _with_figures(context, events, warehouse, start, end, hotels)
     if not invocation.is_successful():

@@ -101,6 +101,7 @@ def run(args) -> int:
         print(f"Generating a demo group: {args.hotels} hotels, {args.days} days from {start} into {settings.inbox_dir}")
         generate_group(settings.inbox_dir, hotels=args.hotels, days=args.days, seed=DEMO_SEED, start=start)
     first, last = inbox_dates(settings)
+    install_link_rules(settings)
     from lettrage.definitions import defs
 
     job = defs.resolve_job_def("daily_reconciliation")
@@ -112,13 +113,45 @@ def run(args) -> int:
             "dagster/asset_partition_range_start": first.isoformat(),
             "dagster/asset_partition_range_end": last.isoformat(),
         }, total)
+        links_job = defs.resolve_job_def("payment_links")
+        print("\nPayment links: applying the hotels' rules to the reservation export and sending what is due:")
+        links_run = run_with_progress(links_job, instance, {}, len(list(links_job.asset_layer.selected_asset_keys)))
     from lettrage.recon.summary import print_summary
 
     print_summary(settings.warehouse_path, first, last)
-    print(f"\nRun {run_id} is in the Dagster instance at {settings.dagster_home}.")
-    print("Look further: `make ui` serves the Dagster UI on http://127.0.0.1:3000 (assets, checks, this run).")
+    print_link_journey(settings)
     from lettrage.recon.reports import GROUP_PAGE
 
-    print(f"Reports: {settings.reports_dir / GROUP_PAGE} (écart per hotel), and per hotel and business date "
-          f"(HTML and XLSX) under {settings.reports_dir}/<hotel>/")
+    print(f"\nRuns {run_id} (reconciliation) and {links_run} (payment links) are in the Dagster instance at "
+          f"{settings.dagster_home}.")
+    print("Look further:")
+    print("  make ui     the Dagster UI on http://127.0.0.1:3000: the lineage, this run, materialisations, checks")
+    print(f"  reports     {settings.reports_dir / GROUP_PAGE} (écart per hotel over time), and per hotel and "
+          f"business date (HTML and XLSX) under {settings.reports_dir}/<hotel>/")
+    print(f"  e-mails     {settings.mail_dir} (what the guests received), SMS in {settings.sms_dir}")
+    print("  make serve  the payment service and the front-desk dashboard (create a user with `lettrage users add`)")
     return 0
+
+
+def install_link_rules(settings: Settings) -> None:
+    """Each demo hotel gets the documented example link rules, unless it has its own."""
+    import re
+
+    from lettrage.paylinks import rules
+    from lettrage.recon.inbox import hotels_of
+
+    for hotel in hotels_of(settings.inbox_dir).values():
+        target = rules.rules_path(settings.link_rules_dir or settings.inbox_dir, hotel.hotel_id)
+        if not target.exists():
+            domain = re.sub(r"[^a-z0-9]+", "-", hotel.name.lower()).strip("-") + ".example"
+            rules.install_example(target, hotel.name, domain)
+
+
+def print_link_journey(settings: Settings) -> None:
+    """Simulated guests open their links and pay (or not) through the PSP simulator."""
+    from lettrage.service.journey import run_demo_journey
+
+    print("\nGuests paying their links through the PSP simulator (3-D Secure, refusals, a split bill):")
+    summary = run_demo_journey(settings)
+    for line in summary.lines():
+        print(f"  {line}")

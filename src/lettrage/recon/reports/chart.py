@@ -21,9 +21,13 @@ def _ticks(low: int, high: int, count: int = 5) -> list[int]:
     return [round(low + i * step) for i in range(count)]
 
 
-def ecart_chart(series: dict[str, list[tuple[dt.date, int]]], currency: str = "EUR",
+def ecart_chart(series: dict[str, list[tuple[dt.date, int]]], currencies: dict[str, str] | None = None,
                 title: str = "Écart per hotel") -> str:
-    """SVG of one line per hotel: x the business dates, y the écart in cents (0 marked)."""
+    """SVG of one line per hotel: x the business dates, y the écart (0 marked). Hotels keeping
+    their books in different currencies share the axis in plain amounts, each named with its own."""
+    currencies = currencies or {}
+    mixed = len(set(currencies.get(h, "EUR") for h in series)) > 1
+    currency = "" if mixed else next(iter(currencies.values()), "EUR")
     dates = sorted({d for points in series.values() for d, _ in points})
     values = [v for points in series.values() for _, v in points] + [0]
     if not dates:
@@ -47,7 +51,7 @@ def ecart_chart(series: dict[str, list[tuple[dt.date, int]]], currency: str = "E
         parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="#e5e5e5"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
-                     f"{escape(format_cents(tick, currency))}</text>")
+                     f"{escape(format_cents(tick, currency).strip())}</text>")
     parts.append(f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#333" '
                  f'stroke-dasharray="4 3"/>')
     label_every = max(1, len(dates) // 10)
@@ -64,9 +68,10 @@ def ecart_chart(series: dict[str, list[tuple[dt.date, int]]], currency: str = "E
         for d, v in points:
             parts.append(f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}" '
                          f'data-date="{d.isoformat()}" data-cents="{v}"><title>{escape(hotel)} {d.isoformat()}: '
-                         f"{escape(format_cents(v, currency))}</title></circle>")
+                         f"{escape(format_cents(v, currencies.get(hotel, 'EUR')))}</title></circle>")
         ly = TOP + 16 * n + 8
+        label = f"{hotel} ({currencies.get(hotel, 'EUR')})" if mixed else hotel
         parts.append(f'<rect x="{WIDTH - RIGHT + 16}" y="{ly - 8}" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{WIDTH - RIGHT + 34}" y="{ly + 2}">{escape(hotel)}</text></g>')
+                     f'<text x="{WIDTH - RIGHT + 34}" y="{ly + 2}">{escape(label)}</text></g>')
     parts.append("</svg>")
     return "\n".join(parts)

@@ -61,7 +61,7 @@ def group_page(history: pd.DataFrame, links: dict[tuple[str, dt.date], Path], pa
             "link": os.path.relpath(link, page.parent) if link else None,
         }
     days = sorted({d for _, d in cells})
-    currency = hotels[0]["currency"] if hotels else "EUR"
+    currencies = {h["hotel_id"]: h["currency"] for h in hotels}
     return _env.get_template("group.html.j2").render(
-        chart=ecart_chart(series, currency), hotels=hotels, days=days, cells=cells,
+        chart=ecart_chart(series, currencies), hotels=hotels, days=days, cells=cells,
         first=days[0] if days else None, last=days[-1] if days else None)
