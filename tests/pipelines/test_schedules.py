@@ -128,6 +128,41 @@ def test_a_failed_run_e_mails_finance_what_failed_and_how_to_rerun_it(var_dir, s
     assert "lettrage backfill --from 2026-03-02 --to 2026-03-03 --hotel PAR1" in body
 
 
+def test_other_jobs_failing_do_not_e_mail_finance(smtp):
+    from lettrage.resources.smtp import SmtpResource
+
+    @dg.op
+    def send_links():
+        raise RuntimeError("no SMTP")
+
+    @dg.job
+    def link_sending():
+        send_links()
+
+    with dg.instance_for_test() as instance:
+        result = link_sending.execute_in_process(instance=instance, raise_on_error=False)
+        failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+        ctx = dg.build_run_status_sensor_context(
+            sensor_name=notify_finance_of_failed_reconciliation.name, dagster_event=failure,
+            dagster_instance=instance, dagster_run=result.dagster_run,
+            resources={"finance_mail": SmtpResource(host="127.0.0.1", port=smtp.port)}).for_run_failure()
+        notify_finance_of_failed_reconciliation(ctx)
+    assert smtp.messages == []
+
+
+def test_a_backfill_of_reconciliation_assets_from_the_ui_counts_as_reconciliation(defs):
+    from lettrage.pipelines.failure_notice import is_reconciliation
+
+    repo = defs.get_repository_def()
+
+    def run(*keys):
+        return dg.DagsterRun(job_name="__ASSET_JOB", asset_selection=frozenset(dg.AssetKey(k) for k in keys))
+
+    assert is_reconciliation(run(["marts", "daily_summary"]), repo)
+    assert is_reconciliation(run(["pms_postings"]), repo)
+    assert not is_reconciliation(dg.DagsterRun(job_name="__ASSET_JOB"), repo)
+
+
 def test_the_sensor_watches_the_reconciliation_from_the_start(defs):
     sensor = defs.resolve_sensor_def("notify_finance_of_failed_reconciliation")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING

@@ -92,26 +92,28 @@ def dbt_vars(start, end, hotels: list[str] | None, warehouse_path: str) -> dict:
             "warehouse": os.fspath(warehouse_path)}
 
 
-def _with_figures(context, events: list, warehouse: WarehouseResource, start, end, hotels) -> list:
+def _with_figures(context, events: list, dbt: FinanceDbtResource, warehouse: WarehouseResource,
+                  start, end, hotels) -> list:
     """Add the finance figures of each mart to its materialisation (read once dbt has exited:
-    dbt-duckdb held the file while it ran)."""
-    if _settings.dbt_target != "duckdb":
+    dbt-duckdb held the file while it ran). Figures are a courtesy: the data is built without."""
+    if (dbt.target or "duckdb") != "duckdb" or not any(isinstance(e, dg.Output) for e in events):
         return events
     from lettrage.recon.reports.figures import mart_figures
 
     wrap = {"int": dg.MetadataValue.int, "text": dg.MetadataValue.text, "md": dg.MetadataValue.md}
     out = []
-    with warehouse.connect(read_only=True) as conn:
-        for event in events:
-            if isinstance(event, dg.Output):
-                schema, name = context.asset_key_for_output(event.output_name).path[-2:]
-                try:
+    try:
+        with warehouse.connect(read_only=True) as conn:
+            for event in events:
+                if isinstance(event, dg.Output):
+                    schema, name = context.asset_key_for_output(event.output_name).path[-2:]
                     figures = mart_figures(conn, schema, name, start, end, hotels)
-                except Exception as exc:  # noqa: BLE001 - figures are a courtesy; the data is built
-                    context.log.warning(f"no figures for {schema}.{name}: {exc}")
-                    figures = {}
-                event = event.with_metadata({**event.metadata, **{k: wrap[kind](v) for k, (kind, v) in figures.items()}})
-            out.append(event)
+                    event = event.with_metadata(
+                        {**event.metadata, **{k: wrap[kind](v) for k, (kind, v) in figures.items()}})
+                out.append(event)
+    except Exception as exc:  # noqa: BLE001 - reported, and the materialisations still recorded
+        context.log.warning(f"finance figures not added to the marts' materialisations: {exc}")
+        return events
     return out
 
 
@@ -140,6 +142,6 @@ def finance_marts(context: dg.AssetExecutionContext, dbt: FinanceDbtResource, wa
     invocation = dbt.cli([*args, "--full-refresh"] if config.full_refresh else args, context=context,
                          raise_on_error=False, target_path=dbt.run_target_path(context.run_id))
     events = list(invocation.stream())
-    yield from _with_figures(context, events, warehouse, start, end, hotels)
+    yield from _with_figures(context, events, dbt, warehouse, start, end, hotels)
     if not invocation.is_successful():
         raise dg.Failure(f"dbt build failed for business dates {start} to {end}: {invocation.get_error()}")

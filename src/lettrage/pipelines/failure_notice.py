@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from lettrage.config import load_settings
-from lettrage.pipelines.jobs import daily_reconciliation
+from lettrage.pipelines.jobs import RECONCILIATION_GROUPS, daily_reconciliation
 from lettrage.pipelines.partitions import HOTELS_TAG
 from lettrage.resources.smtp import SmtpResource
 
@@ -51,14 +51,26 @@ def _cause(error) -> str:
     return error.message
 
 
+def is_reconciliation(run, repository_def) -> bool:
+    """The daily job, a `lettrage backfill`, or a backfill of reconciliation assets from the UI
+    (those run as the asset job, with the assets they cover)."""
+    if run.job_name == daily_reconciliation.name:
+        return True
+    if not run.asset_selection or repository_def is None:
+        return False
+    graph = repository_def.asset_graph
+    return any(graph.has(key) and graph.get(key).group_name in RECONCILIATION_GROUPS for key in run.asset_selection)
+
+
 @dg.run_failure_sensor(
     name="notify_finance_of_failed_reconciliation",
-    description="E-mails finance when a reconciliation run (daily or backfill) fails.",
-    monitored_jobs=[daily_reconciliation],
+    description="E-mails finance when a reconciliation run (daily, backfill from the command line or the UI) fails.",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def notify_finance_of_failed_reconciliation(context: dg.RunFailureSensorContext, finance_mail: SmtpResource):
     run = context.dagster_run
+    if not is_reconciliation(run, context.repository_def):
+        return  # the payment-link jobs report to their own people
     failures = [(event.step_key or "run", _cause(event.event_specific_data.error)
                  if event.event_specific_data and event.event_specific_data.error else "")
                 for event in context.get_step_failure_events()]

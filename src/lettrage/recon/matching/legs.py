@@ -28,10 +28,6 @@ def pack(*parts: tuple[np.ndarray, int]) -> np.ndarray:
     return key
 
 
-def packable(amount: np.ndarray) -> np.ndarray:
-    return np.abs(amount) < AMOUNT_OFFSET - 1
-
-
 @dataclass
 class PairBatch:
     lf: np.ndarray
@@ -77,21 +73,34 @@ class Leg:
 
     # --- candidates ---------------------------------------------------------------------------
 
-    def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, lcols: dict, rcols: dict, on: str,
-              select: str = "l.i AS l, r.i AS r, l.ts - r.ts AS dt") -> dict[str, np.ndarray]:
-        """Candidate pairs among the masked records: `lcols`/`rcols` are extra columns (arrays over
-        the whole side) joined `on` a SQL condition over aliases l and r. Columns i (the record's
-        position) and ts are always there. The join runs in DuckDB on integer positions; only
-        the pairs come back, as arrays."""
-        li, ri = np.flatnonzero(lmask).astype(np.int32), np.flatnonzero(rmask).astype(np.int32)
-        if len(li) == 0 or len(ri) == 0:
-            return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
-        lt = pa.table({"i": li, "ts": self.left.ts[li], **{k: _take(v, li) for k, v in lcols.items()}})
-        rt = pa.table({"i": ri, "ts": self.right.ts[ri], **{k: _take(v, ri) for k, v in rcols.items()}})
-        conn.register("_l", lt)
-        conn.register("_r", rt)
+    def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, on: str, lo=None, hi=None,
+              lcols: dict | None = None, rcols: dict | None = None, flags: bool = False) -> dict[str, np.ndarray]:
+        """Candidate pairs among the masked records, joined in DuckDB `on` a SQL condition over
+        aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
+        amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
+        the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
+        right record's hotel. Returns l, r, dt (l.ts - r.ts) and, with `flags`, the flags every
+        match carries (`base_flags`), computed in the join.
+
+        Sides are handed to DuckDB without copies when most records are asked for, as a few
+        columns when only the leftovers are."""
+        if not lmask.any() or not rmask.any():
+            out = {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
+            return out | ({"f": np.zeros(0, np.int32)} if flags else {})
+        cond = on
+        if lo is not None:
+            lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
+            cond += f" AND l.ts BETWEEN r.ts + {lo_sql} AND r.ts + {hi_sql}"
+            rcols = {**(rcols or {}), **({"lo": np.asarray(lo)[self.right.hotel]} if lo_sql == "r.lo" else {}),
+                     **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
+        select = "l.i AS l, r.i AS r, l.ts - r.ts AS dt"
+        if flags:
+            select += f", {self._flags_sql()} AS f"
+        conn.register("_l", _frame(self.left, lmask, lcols or {}))
+        conn.register("_r", _frame(self.right, rmask, rcols or {}))
         try:
-            result = conn.sql(f"SELECT {select} FROM _l l JOIN _r r ON {on}").fetchnumpy()
+            result = conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
+                              f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy()
         finally:
             conn.unregister("_l")
             conn.unregister("_r")
@@ -101,6 +110,14 @@ class Leg:
             keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
+
+    def _flags_sql(self) -> str:
+        """`base_flags` and the amount flag as SQL over l and r."""
+        clashes = "[" + ", ".join(str(int(x)) for x in brands.CLASHES) + "]"
+        sql = f"(CASE WHEN ({clashes}[l.b + 1] >> r.b) & 1 = 1 THEN {BIT['BRAND_MISMATCH']} ELSE 0 END)"
+        if self.name != "tpe_remittance":
+            sql += f" | (CASE WHEN l.d <> r.d THEN {BIT['TIMING_DIFFERENCE']} ELSE 0 END)"
+        return f"({sql} | (CASE WHEN l.a <> r.a THEN {BIT[self.amount_code]} ELSE 0 END))::INTEGER"
 
     def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:
         """How unlikely a time gap is: a posting normally follows the ticket; one before it
@@ -120,14 +137,17 @@ class Leg:
             flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
         return flags.astype(np.int32)
 
-    def add_pairs(self, lf, r, stage: str, rule: str, flags=0) -> int:
+    def add_pairs(self, lf, r, stage: str, rule: str, flags=0, base: np.ndarray | None = None) -> int:
+        """One-to-one matches with their extra flag bits; `base`: their base and amount flags when
+        the candidate join computed them already."""
         lf, r = np.asarray(lf, dtype=np.int32), np.asarray(r, dtype=np.int32)
         if len(lf) == 0:
             return 0
         assert self.lfree[lf].all() and self.rfree[r].all(), "a record is matched twice"
-        f = self.base_flags(lf, r) | np.asarray(flags, dtype=np.int32)
-        delta = self.left.amount[lf] - self.right.amount[r]
-        f = f | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
+        if base is None:
+            delta = self.left.amount[lf] - self.right.amount[r]
+            base = self.base_flags(lf, r) | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
+        f = base.astype(np.int32) | np.asarray(flags, dtype=np.int32)
         self.lfree[lf] = False
         self.rfree[r] = False
         self.pairs_.append(PairBatch(lf, r, stage, rule, f))
@@ -191,6 +211,24 @@ class Leg:
 
     def matched_right(self) -> np.ndarray:
         return ~self.rfree
+
+
+def _per_hotel(values, name: str) -> str:
+    """A per-hotel bound as SQL: a constant when every hotel has the same, else column r.<name>."""
+    values = np.asarray(values)
+    return str(int(values[0])) if len(values) and (values == values[0]).all() else f"r.{name}"
+
+
+def _frame(side: Side, mask: np.ndarray, cols: dict) -> pa.Table:
+    """The masked records of a side as a table for DuckDB: the whole arrays (no copy) with the
+    mask as column m when most records are wanted, else only those records."""
+    if mask.sum() * 2 > side.n:
+        return pa.table({"i": side.positions(), "ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount,
+                         "d": side.bdate, "b": side.brand, "m": mask, **cols})
+    idx = np.flatnonzero(mask).astype(np.int32)
+    return pa.table({"i": idx, "ts": side.ts[idx], "h": side.hotel[idx], "c": side.last4[idx],
+                     "a": side.amount[idx], "d": side.bdate[idx], "b": side.brand[idx],
+                     "m": np.ones(len(idx), dtype=bool), **{k: _take(v, idx) for k, v in cols.items()}})
 
 
 def _take(values, idx: np.ndarray):

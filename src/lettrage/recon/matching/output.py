@@ -14,6 +14,7 @@ PMS-minus-taken difference, split by day and family when its records lie on diff
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 
 import numpy as np
@@ -84,16 +85,21 @@ ROWS_PER_BATCH = 1 << 20
 
 
 class Ledger:
-    """Collects the legs' matches and exceptions; card_matches rows are made batch by batch when
-    asked for (millions of rows need not sit in memory at once), exceptions eagerly (few)."""
+    """Collects the legs' matches and exceptions. card_matches rows are made slice by slice when
+    asked for (millions of rows need not sit in memory at once), and can be read while the engine
+    still works: a match batch is handed over (`add_pairs`, `add_groups`) as soon as its flags
+    are final, `close()` ends the stream. Exceptions are made at the end (`add_exceptions`)."""
 
-    def __init__(self, hotels: list[str]):
-        self.hotels = hotels
+    def __init__(self, hotels: list[str] | None = None):
+        self.hotels = hotels or []
         self.rules: list[str] = []
         self.parts: list[tuple] = []
         self.x: dict[str, list] = defaultdict(list)
         self.rows = 0
         self.left_by_stage: dict[str, int] = defaultdict(int)
+        self._ready = threading.Condition()
+        self._closed = False
+        self._failed: BaseException | None = None
 
     def _rule(self, rule: str) -> int:
         if rule not in self.rules:
@@ -102,26 +108,45 @@ class Ledger:
 
     # --- card_matches -------------------------------------------------------------------------
 
-    def add_leg(self, leg: Leg, lcode: np.ndarray, rcode: np.ndarray, family_l: np.ndarray,
-                family_r: np.ndarray) -> None:
-        """Every match of the leg, and the exceptions: flagged matches and unmatched records
-        (lcode/rcode: exception code index per record, -1 for none)."""
+    def add_pairs(self, leg: Leg, b: PairBatch) -> None:
+        """A batch of one-to-one matches whose flags are final, kept in left-record order (the rows
+        then do not depend on the order the candidates came back in)."""
+        order = _in_left_order(b.lf, leg.left.n)
+        self._rule(b.rule)
+        self._add((leg, PairBatch(b.lf[order], b.r[order], b.stage, b.rule, b.flags[order]), None),
+                  2 * len(order), f"{leg.name}:{b.stage}", len(order))
+
+    def add_groups(self, leg: Leg, g: GroupBatch) -> None:
+        self._rule(g.rule)
+        self._add((leg, g, self._group_names(leg, g)), len(g.lf) + len(g.r), f"{leg.name}:{g.stage}", len(g.lf))
+
+    def _add(self, part, rows: int, stage: str, left: int) -> None:
+        with self._ready:
+            self.parts.append(part)
+            self.rows += rows
+            self.left_by_stage[stage] += left
+            self._ready.notify_all()
+
+    def close(self, failed: BaseException | None = None) -> None:
+        """No more parts (the first call counts); `failed`: the run broke, readers stop with it."""
+        with self._ready:
+            if not self._closed:
+                self._closed = True
+                self._failed = failed
+            self._ready.notify_all()
+
+    def add_exceptions(self, leg: Leg, lcode: np.ndarray, rcode: np.ndarray, family_l: np.ndarray,
+                       family_r: np.ndarray) -> None:
+        """The leg's exceptions: flagged matches and unmatched records (lcode/rcode: exception code
+        index per record, -1 for none)."""
         L, R = leg.left, leg.right
-        for b in leg.pairs_:
-            order = _in_left_order(b.lf, L.n)
-            lf, r, flags = b.lf[order], b.r[order], b.flags[order]
-            self._rule(b.rule)
-            self.parts.append((leg, PairBatch(lf, r, b.stage, b.rule, flags), None))
-            self.rows += 2 * len(lf)
-            self.left_by_stage[f"{leg.name}:{b.stage}"] += len(lf)
-            self._pair_exceptions(leg, lf, r, flags, family_l, family_r)
-        for g in leg.groups_:
-            names = self._group_names(leg, g)
-            self._rule(g.rule)
-            self.parts.append((leg, g, names))
-            self.rows += len(g.lf) + len(g.r)
-            self.left_by_stage[f"{leg.name}:{g.stage}"] += len(g.lf)
-            self._group_exceptions(leg, g, names, family_l, family_r)
+        for part_leg, part, names in list(self.parts):
+            if part_leg is not leg:
+                continue
+            if isinstance(part, PairBatch):
+                self._pair_exceptions(leg, part.lf, part.r, part.flags, family_l, family_r)
+            else:
+                self._group_exceptions(leg, part, names, family_l, family_r)
         for side, codes, fam in ((0, lcode, family_l), (1, rcode, family_r)):
             idx = np.flatnonzero(codes >= 0)
             s = L if side == 0 else R
@@ -141,8 +166,19 @@ class Ledger:
 
     def batches(self):
         """card_matches, a table of at most ROWS_PER_BATCH rows at a time, in a fixed order: per leg,
-        per stage's batch, the left records (in their order) then their partners."""
-        for leg, part, names in self.parts:
+        each stage's batch of pairs (left records in their order, then their partners), then the
+        groups. Waits for parts still to come until `close()`."""
+        k = 0
+        while True:
+            with self._ready:
+                while k >= len(self.parts) and not self._closed:
+                    self._ready.wait()
+                if self._failed is not None:
+                    raise RuntimeError("the matching run failed") from self._failed
+                if k >= len(self.parts):
+                    return
+                leg, part, names = self.parts[k]
+            k += 1
             if isinstance(part, PairBatch):
                 for a in range(0, len(part.lf), ROWS_PER_BATCH):
                     lf, r = part.lf[a:a + ROWS_PER_BATCH], part.r[a:a + ROWS_PER_BATCH]
@@ -183,7 +219,7 @@ class Ledger:
             "side": _dict(SIDES, np.full(n, side, dtype=np.int32)),
             "record_id": _plain(record_id if record_id is not None else s.ids.take(pa.array(idx))),
             "stage": _dict(STAGES, np.full(n, STAGES.index(stage), dtype=np.int32)),
-            "rule": _dict(self.rules, np.full(n, self._rule(rule), dtype=np.int32)),
+            "rule": _dict(list(self.rules), np.full(n, self.rules.index(rule), dtype=np.int32)),
             "time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
             "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)),
             "flags": _flag_lists(flags),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import queue
 import resource
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pyarrow.parquet as pq
 
 from lettrage.recon.matching import files
 from lettrage.recon.matching.engine import MatchOutput, run_matching
+from lettrage.recon.matching.output import Ledger, empty_matches
 from lettrage.recon.matching.stages import Rules
 
 OUTPUTS = ("card_matches", "exceptions", "daily_summary")
@@ -45,24 +48,66 @@ def open_files(conn, pms, tpe, remittances=None, psp=None, hotels=None) -> dict[
 
 
 def write_outputs(out: MatchOutput, folder: Path) -> dict[str, Path]:
+    """The three files, from a finished run."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = {name: folder / f"{name}.parquet" for name in OUTPUTS}
+    write_card_matches(out.card_match_batches(), paths["card_matches"])
+    write_small(out, paths)
+    return paths
+
+
+def write_card_matches(batches, path: Path) -> None:
+    """card_matches slice by slice, each slice made in a second thread while this one writes the
+    previous (both mostly outside the GIL)."""
     writer = None
-    try:  # batch by batch: the ledger is never whole in memory
-        for batch in out.card_match_batches():
+    try:
+        for batch in _ahead(batches):
             if writer is None:
-                writer = pq.ParquetWriter(paths["card_matches"], batch.schema, compression="none",
-                                          use_dictionary=LOW_CARDINALITY,
+                writer = pq.ParquetWriter(path, batch.schema, compression="none", use_dictionary=LOW_CARDINALITY,
                                           write_statistics=["hotel_id", "business_date", "leg", "stage"])
             writer.write_table(batch)
     finally:
         if writer is not None:
             writer.close()
     if writer is None:
-        pq.write_table(out.card_matches, paths["card_matches"])
+        pq.write_table(empty_matches(), path)
+
+
+def write_small(out: MatchOutput, paths: dict[str, Path]) -> None:
     pq.write_table(out.exceptions, paths["exceptions"], compression="zstd")
     pq.write_table(out.daily_summary, paths["daily_summary"], compression="zstd")
-    return paths
+
+
+def _ahead(items, depth: int = 2):
+    """Iterate `items` computed in a background thread, at most `depth` ahead of the consumer."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                box.put(item)
+            box.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(exc)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := box.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
 
 
 def summarize(out: MatchOutput) -> dict:
@@ -85,23 +130,46 @@ def summarize(out: MatchOutput) -> dict:
 
 def match_files(pms, tpe, out, remittances=None, psp=None, hotels=None, threads=None, memory_limit=None,
                 rules: Rules = Rules()) -> dict:
+    """Match canonical files and write the three output files. card_matches is written by a
+    thread of its own as the engine hands over finished batches of matches, while it goes on."""
     began = time.perf_counter()
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / f"{name}.parquet" for name in OUTPUTS}
+    ledger = Ledger()
+    failed: list[BaseException] = []
+
+    def write():
+        try:
+            write_card_matches(ledger.batches(), paths["card_matches"])
+        except BaseException as exc:  # raised below, in the caller's thread
+            failed.append(exc)
+
+    writer = threading.Thread(target=write, name="card_matches writer", daemon=True)
+    writer.start()
     conn = connect(threads, memory_limit, out / ".duckdb_tmp" if memory_limit else None)
     try:
         rows = open_files(conn, pms, tpe, remittances, psp, hotels)
-        result = run_matching(conn, rules=rules)
+        result = run_matching(conn, rules=rules, ledger=ledger)
+    except BaseException as exc:
+        ledger.close(exc)
+        raise
     finally:
         conn.close()
-    t = time.perf_counter()
-    paths = write_outputs(result, out)
+    t, c = time.perf_counter(), time.process_time()
+    writer.join()
+    if failed:
+        raise failed[0]
+    write_small(result, paths)
     result.stats["seconds"]["write"] = round(time.perf_counter() - t, 4)
+    result.stats["cpu_seconds"]["write"] = round(time.process_time() - c, 4)
     summary = {
         "rows_read": rows,
         **summarize(result),
         "outputs": {k: str(v) for k, v in paths.items()},
         "seconds": round(time.perf_counter() - began, 3),
         "stage_seconds": result.stats["seconds"],
+        "stage_cpu_seconds": result.stats["cpu_seconds"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     return summary

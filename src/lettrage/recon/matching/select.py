@@ -154,12 +154,11 @@ def _assign_one(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, nl: int, n
     return np.array([(x, y) in made for x, y in zip(rows.tolist(), cols.tolist(), strict=True)], dtype=bool)
 
 
-def earlier_twin(key: np.ndarray, ts: np.ndarray, nodes: np.ndarray, within_s: int) -> np.ndarray:
-    """For each of `nodes`: does another of them with the same key come at most `within_s`
+def earlier_twin(k: np.ndarray, t: np.ndarray, within_s: int) -> np.ndarray:
+    """For each record (key k, time t): does another with the same key come at most `within_s`
     seconds before it? (The later of two identical charges or postings.)"""
-    k, t = key[nodes], ts[nodes]
     order = np.lexsort((t, k))
-    out = np.zeros(len(nodes), dtype=bool)
+    out = np.zeros(len(k), dtype=bool)
     same = (k[order][1:] == k[order][:-1]) & (t[order][1:] - t[order][:-1] <= within_s)
     out[order[1:]] = same
     return out

@@ -40,6 +40,12 @@ class Side:
     def n(self) -> int:
         return len(self.amount)
 
+    def positions(self) -> np.ndarray:
+        """0..n-1 (int32), made once: the records' positions as DuckDB sees them."""
+        if "_positions" not in self.extra:
+            self.extra["_positions"] = np.arange(self.n, dtype=np.int32)
+        return self.extra["_positions"]
+
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)
         take = pa.array(idx)
@@ -110,7 +116,7 @@ def _hotel_code(hotels: list[str]) -> str:
 
 def _common(hotels: list[str], ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
     """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain."""
-    return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch({ts}), 0)::BIGINT AS ts, {amount} AS amount, "
+    return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
             f"coalesce(TRY_CAST({last4} AS SMALLINT), -1)::SMALLINT AS last4, {brand_sql(brand)} AS brand, "
             f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
 
@@ -131,22 +137,27 @@ def load_postings(conn, window: Window, scope: str, hotels: list[str]) -> Side:
     return _to_side("pms_posting", _fetch(conn, sql, params), ("ref", "ref2"))
 
 
-def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str]) -> tuple[Side, int]:
+def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], refs: bool = True,
+                 terminals: bool = True) -> tuple[Side, int]:
     """Terminal money: sales, completions, refunds, and cancellations that void nothing.
 
     A cancellation and the sale it voids (same terminal, card and amount, shortly before) are
-    left out together: no money moved. Returns the side and the number of voided pairs."""
+    left out together: no money moved. Returns the side and the number of voided pairs. The
+    ticket references and terminals are read only when a stage will use them (`refs`,
+    `terminals`): millions of strings otherwise read for nothing."""
     where, params = window.where(alias="t")
     signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
     gone = _voided(conn, where, params, void_window_s)
-    sql = (f"SELECT t.tpe_txn_id AS id, {_common(hotels, 't.txn_at', signed)}, t.remise_ref AS ref, "
-           f"t.terminal_id AS terminal FROM tpe_transactions t "
+    extra = (("ref",) if refs else ()) + (("terminal",) if terminals else ())
+    cols = "".join(f", {c}" for c in (["t.remise_ref AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
+                                                                                  if terminals else []))
+    sql = (f"SELECT t.tpe_txn_id AS id, {_common(hotels, 't.txn_at', signed)}{cols} FROM tpe_transactions t "
            f"WHERE {where} AND t.amount_cents IS NOT NULL "
            f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
     table = _fetch(conn, sql, params)
     if len(gone):
         table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
-    return _to_side("tpe_transaction", table, ("ref", "terminal")), len(gone) // 2
+    return _to_side("tpe_transaction", table, extra), len(gone) // 2
 
 
 def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lettrage.recon.matching import splits
-from lettrage.recon.matching.legs import BIT, Leg, pack, packable
+from lettrage.recon.matching.legs import BIT, Leg, pack
 from lettrage.recon.matching.select import earlier_twin, id_ranks, one_to_one
 
 
@@ -51,33 +51,14 @@ class Rules:
     refund_lookback_days: int = 180
 
 
-def _sign(a: np.ndarray) -> np.ndarray:
-    return (a < 0).astype(np.int64)
-
-
-def card_key(side, with_amount: bool = True) -> np.ndarray:
-    cache = side.extra.setdefault("_keys", {})
-    if with_amount not in cache:
-        cache[with_amount] = _card_key(side, with_amount)
-    return cache[with_amount]
-
-
-def _card_key(side, with_amount: bool) -> np.ndarray:
+def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
+    """(hotel, last 4, amount) of some records packed in one int64 (with_amount=False: the sign
+    instead of the amount)."""
+    last4 = np.maximum(side.last4[nodes], 0)
+    amount = side.amount[nodes]
     if with_amount:
-        return pack((side.hotel, 16), (np.maximum(side.last4, 0), 14),
-                    (np.clip(side.amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
-    return pack((side.hotel, 16), (np.maximum(side.last4, 0), 14), (_sign(side.amount), 1))
-
-
-def amount_key(side) -> np.ndarray:
-    cache = side.extra.setdefault("_keys", {})
-    if "amount" not in cache:
-        cache["amount"] = _amount_key(side)
-    return cache["amount"]
-
-
-def _amount_key(side) -> np.ndarray:
-    return pack((side.hotel, 16), (np.clip(side.amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
+        return pack((side.hotel[nodes], 16), (last4, 14), (np.clip(amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
+    return pack((side.hotel[nodes], 16), (last4, 14), ((amount < 0).astype(np.int64), 1))
 
 
 def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
@@ -94,14 +75,13 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
         return lf[keep], r[keep], keep
     lp = rp = None
     if twins:
-        lkey, rkey = card_key(leg.left), card_key(leg.right)
         big = 10.0 * float(leg.window_s.max() if len(leg.window_s) else 1800) ** 2
 
         def lp(nodes):
-            return np.where(earlier_twin(lkey, leg.left.ts, nodes, rules.duplicate_pms_s), big, 0.0)
+            return np.where(earlier_twin(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s), big, 0.0)
 
         def rp(nodes):
-            return np.where(earlier_twin(rkey, leg.right.ts, nodes, rules.duplicate_tpe_s), big, 0.0)
+            return np.where(earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s), big, 0.0)
 
     chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
     return lf[chosen], r[chosen], chosen
@@ -109,24 +89,23 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
 
 # --- generic stages ---------------------------------------------------------------------------
 
+SAME_CARD = "l.h = r.h AND l.c = r.c AND (l.a < 0) = (r.a < 0)"
+
 
 def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
                extra_flags: int = 0, twins: bool = True) -> int:
     """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel."""
     L, R = leg.left, leg.right
-    lm = leg.lfree & (L.last4 >= 0) & packable(L.amount)
-    rm = leg.rfree & (R.last4 >= 0) & packable(R.amount)
-    cand = leg.pairs(conn, lm, rm, {"k": card_key(L)},
-                     {"k": card_key(R), "lo": lo[R.hotel], "hi": hi[R.hotel]},
-                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi")
+    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
+                     "l.h = r.h AND l.c = r.c AND l.a = r.a", lo, hi, flags=True)
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
         c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
-    lf, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
-    return leg.add_pairs(lf, r, stage, rule, extra_flags)
+    lf, r, chosen = choose_pairs(leg, cand, cost, rules, twins=twins)
+    return leg.add_pairs(lf, r, stage, rule, extra_flags, base=cand["f"][chosen])
 
 
 def _compatible(leg: Leg, lf, r):
@@ -139,14 +118,8 @@ def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.
                     same_day: bool = False) -> int:
     """Same card and sign within the window, amounts differ within max(tolerance, pct of amount)."""
     L, R = leg.left, leg.right
-    lm = leg.lfree & (L.last4 >= 0)
-    rm = leg.rfree & (R.last4 >= 0)
-    on = "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi AND l.a <> r.a"
-    if same_day:
-        on += " AND l.d = r.d"
-    cand = leg.pairs(conn, lm, rm, {"k": card_key(L, False), "a": L.amount, "d": L.bdate},
-                     {"k": card_key(R, False), "a": R.amount, "d": R.bdate, "lo": lo[R.hotel], "hi": hi[R.hotel]},
-                     on)
+    on = SAME_CARD + " AND l.a <> r.a" + (" AND l.d = r.d" if same_day else "")
+    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi)
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return 0
@@ -167,11 +140,7 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
     """Same hotel and amount within [lo, hi]: for keying errors on the last 4 (extra_on) and for
     records without a card number (unique pairs only)."""
     L, R = leg.left, leg.right
-    lm = leg.lfree & lmask & packable(L.amount)
-    rm = leg.rfree & rmask & packable(R.amount)
-    cand = leg.pairs(conn, lm, rm, {"k": amount_key(L), "c": L.last4},
-                     {"k": amount_key(R), "c": R.last4, "lo": lo[R.hotel], "hi": hi[R.hotel]},
-                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi" + extra_on)
+    cand = leg.pairs(conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi)
     if len(cand["l"]) == 0:
         return 0
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
@@ -208,10 +177,9 @@ def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", misma
         return 0
     made = 0
     for same_amount in (True, False) if mismatch else (True,):
-        on = "l.h = r.h AND l.ref = r.ref AND " + ("l.a = r.a" if same_amount else "l.s = r.s AND l.a <> r.a")
-        cand = leg.pairs(conn, lm & leg.lfree, rm & leg.rfree,
-                         {"h": L.hotel, "ref": L.extra[lref], "a": L.amount, "s": _sign(L.amount)},
-                         {"h": R.hotel, "ref": R.extra[rref], "a": R.amount, "s": _sign(R.amount)}, on)
+        on = "l.h = r.h AND l.ref = r.ref AND " + ("l.a = r.a" if same_amount else "(l.a < 0) = (r.a < 0) AND l.a <> r.a")
+        cand = leg.pairs(conn, lm & leg.lfree, rm & leg.rfree, on, lcols={"ref": L.extra[lref]},
+                         rcols={"ref": R.extra[rref]})
         if len(cand["l"]) == 0:
             continue
         cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
@@ -235,11 +203,9 @@ def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str) -> in
     lm = leg.lfree & (L.last4 >= 0)
     rm = leg.rfree & (R.last4 >= 0)
     f = rules.split_window_factor
-    cand = leg.pairs(conn, lm, rm, {"k": card_key(L, False), "a": L.amount},
-                     {"k": card_key(R, False), "a": R.amount, "lo": (lo[R.hotel] * f).astype(np.int64),
-                      "hi": (hi[R.hotel] * f).astype(np.int64)},
-                     "l.k = r.k AND l.ts BETWEEN r.ts + r.lo AND r.ts + r.hi AND " +
-                     ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"))
+    cand = leg.pairs(conn, lm, rm, SAME_CARD + " AND " +
+                     ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
+                     (lo * f).astype(np.int64), (hi * f).astype(np.int64))
     if len(cand["l"]) == 0:
         return 0
     if direction == "one_to_many":
