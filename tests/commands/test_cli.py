@@ -15,7 +15,11 @@ def run(*args):
     return subprocess.run([LETTRAGE, *args], capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("args", [["no-such-command"], [], *([c, "--no-such-option"] for c in COMMANDS)])
+# modules are named with underscores, commands with hyphens (mail_sink -> mail-sink)
+NAMES = [c.replace("_", "-") for c in COMMANDS]
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], [], *([c, "--no-such-option"] for c in NAMES)])
 def test_bad_arguments_give_one_line_and_exit_2(args):
     out = run(*args)
     assert out.returncode == 2, (args, out.stdout, out.stderr)
@@ -28,5 +32,5 @@ def test_bad_arguments_give_one_line_and_exit_2(args):
 def test_help_lists_every_command():
     out = run("--help")
     assert out.returncode == 0
-    for name in COMMANDS:
+    for name in NAMES:
         assert name in out.stdout
