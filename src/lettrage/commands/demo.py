@@ -10,14 +10,14 @@ import uuid
 
 from lettrage.config import PROJECT_ROOT, Settings, load_settings
 
-DEMO_HOTELS = 4
+DEMO_HOTELS = 6  # the first six hotels cover every source format
 DEMO_DAYS = 7
 DEMO_SEED = 7
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="generate a demo group if none, reconcile its week, print the summary")
-    p.add_argument("--hotels", type=int, default=DEMO_HOTELS, help="hotels in a new demo group (default 4)")
+    p.add_argument("--hotels", type=int, default=DEMO_HOTELS, help="hotels in a new demo group (default 6)")
     p.add_argument("--days", type=int, default=DEMO_DAYS, help="business dates in a new demo group (default 7)")
     p.set_defaults(func=run)
 
