@@ -264,12 +264,12 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
     if leg.name == "pms_tpe":
         lcode[lfree] = CODE["MISSING_IN_TPE"]
         rcode[rfree] = CODE["MISSING_IN_PMS"]
-        lcode[lfree[_twins(conn, L, lfree, rules.duplicate_pms_s, ~leg.lfree)]] = CODE["DUPLICATE_PMS"]
+        lcode[lfree[_twins(conn, L, lfree, rules.duplicate_pms_s)]] = CODE["DUPLICATE_PMS"]
         refunds = rfree[R.amount[rfree] < 0]
         if len(refunds):
             no_original = ~refund_original(refunds)
             rcode[refunds[no_original]] = CODE["REFUND_UNMATCHED"]
-        rcode[rfree[_twins(conn, R, rfree, rules.duplicate_tpe_s, ~leg.rfree)]] = CODE["DUPLICATE_TPE"]
+        rcode[rfree[_twins(conn, R, rfree, rules.duplicate_tpe_s)]] = CODE["DUPLICATE_TPE"]
     elif leg.name == "pms_psp":
         lcode[lfree] = CODE["POSTED_WITHOUT_PSP"]
         rcode[rfree] = CODE["PSP_NOT_POSTED"]
@@ -279,21 +279,23 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
     return lcode, rcode
 
 
-def _twins(conn, side: Side, nodes: np.ndarray, within_s: int, matched: np.ndarray) -> np.ndarray:
-    """Which of `nodes` repeat another record of the same side (same hotel, card and amount):
-    an earlier one at most `within_s` before (or the same second, lower position), or a later
-    one within `within_s` that found its match (the repeat is then this one)."""
+def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
+    """Which of `nodes` repeat an earlier record of the same side (same hotel, card and amount,
+    at most `within_s` before, or the same second and a lower position): the second of two
+    identical charges or postings. (Of two identical records the engine gives the ticket to the
+    earlier unless time says otherwise; when the later one took it, the earlier is not its
+    repeat but a record of its own.)"""
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     x = nodes[side.last4[nodes] >= 0].astype(np.int32)
     conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
                                   "ts": side.ts[x]}))
-    conn.register("_a", _whole(side, m=matched))
+    conn.register("_a", _whole(side))
     try:
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i
-            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
-            AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.m)""").fetchnumpy()["i"]
+            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts
+            AND (a.ts < x.ts OR a.i < x.i)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")

@@ -44,7 +44,11 @@ class Rules:
     split_window_factor: float = 1.5
     split_max_candidates: int = 12
     duplicate_tpe_s: int = 300  # "the same card charged the same amount twice within minutes"
-    duplicate_pms_s: int = 1800
+    duplicate_pms_s: int = 900  # "the same payment posted twice": minutes apart
+    # the later of two identical postings / tickets, when one must go, costs this x the window
+    # (a posting's own lag tells the original from its repeat; two tickets need the penalty)
+    pms_twin_penalty: float = 0.3
+    tpe_twin_penalty: float = 1.5
     psp_before_s: int = 3600
     psp_after_s: int = 3 * 24 * 3600
     void_window_s: int = 1800
@@ -75,13 +79,13 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
         return lf[keep], r[keep], keep
     lp = rp = None
     if twins:
-        big = 10.0 * float(leg.window_s.max() if len(leg.window_s) else 1800) ** 2
-
         def lp(nodes):
-            return np.where(earlier_twin(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s), big, 0.0)
+            later = earlier_twin(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s)
+            return np.where(later, rules.pms_twin_penalty * leg.window_s[leg.left.hotel[nodes]], 0.0)
 
         def rp(nodes):
-            return np.where(earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s), big, 0.0)
+            later = earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
+            return np.where(later, rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]], 0.0)
 
     chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
     return lf[chosen], r[chosen], chosen
