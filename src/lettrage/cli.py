@@ -10,20 +10,8 @@ import sys
 
 # Subcommand modules, in the order `lettrage --help` lists them.
 COMMANDS = [
-    "match",
-    "bench",
-    "explain",
-    "decide",
-    "demo",
-    "backfill",
-    "generate",
-    "read",
-    "psp_simulator",
-    "serve",
-    "payments",
-    "users",
-    "links",
-    "mail_sink",
+    "demo", "generate", "read", "match", "explain", "decide", "backfill", "bench",
+    "links", "mail_sink", "serve", "psp_simulator", "payments", "users",
 ]
 
 
