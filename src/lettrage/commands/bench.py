@@ -23,7 +23,9 @@ def add_parser(sub) -> None:
     m.add_argument("--seed", type=int, default=42)
     m.add_argument("--threads", type=int, default=None)
     m.add_argument("--memory-limit", default=None, help="DuckDB memory limit for the engine, e.g. 1GB")
-    m.add_argument("--keep", type=Path, default=None, help="keep the generated data and outputs in this folder")
+    m.add_argument("--keep", type=Path, default=None,
+                   help="keep the generated data and outputs in this folder (a later run with the same events, "
+                        "scenario and seed reuses the data)")
     m.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
     m.set_defaults(func=run)
 
@@ -59,14 +61,19 @@ def run(args) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        # generated in a child process, so that its memory is not counted as the engine's
-        child = multiprocessing.get_context("spawn").Process(
-            target=_generate, args=(str(folder), args.events, args.scenario, args.seed))
-        child.start()
-        child.join()
-        if child.exitcode:
-            raise CommandError(f"generating the data failed (exit {child.exitcode})")
-        gen_s = time.perf_counter() - t
+        made = folder / "generated.json"
+        wanted = {"events": args.events, "scenario": args.scenario, "seed": args.seed}
+        reused = made.exists() and json.loads(made.read_text(encoding="utf-8")) == wanted
+        if not reused:  # generated in a child process: its memory is not counted as the engine's
+            made.unlink(missing_ok=True)
+            child = multiprocessing.get_context("spawn").Process(
+                target=_generate, args=(str(folder), args.events, args.scenario, args.seed))
+            child.start()
+            child.join()
+            if child.exitcode:
+                raise CommandError(f"generating the data failed (exit {child.exitcode})")
+            made.write_text(json.dumps(wanted), encoding="utf-8")
+        gen_s = None if reused else time.perf_counter() - t
         files = {k: folder / f"{k}.parquet" for k in ("pms_postings", "tpe_transactions", "psp_transactions",
                                                       "remittances")}
         opt = {k: (v if v.exists() else None) for k, v in files.items()}
@@ -115,10 +122,13 @@ def run(args) -> int:
 def _print(args, summary, rows_in, rss, base, scores, gen_s, digest) -> None:
     secs = summary["seconds"]
     print(f"lettrage bench match: {args.events:,} events, scenario {args.scenario}, seed {args.seed}, "
-          f"threads {args.threads or 'all'}, memory limit {args.memory_limit or 'none'} (data generated in {gen_s:.1f} s)")
+          f"threads {args.threads or 'all'}, memory limit {args.memory_limit or 'none'} "
+          f"({f'data generated in {gen_s:.1f} s' if gen_s is not None else f'data of an earlier run in {args.keep}'})")
     print(f"input rows {rows_in:,}: {secs:.2f} s load to outputs written = {rows_in / secs:,.0f} rows/s, "
           f"peak memory {rss:,.0f} MB")
-    print("stage seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in summary["stage_seconds"].items()))
+    cpu = summary.get("stage_cpu_seconds", {})
+    print("stage seconds (wall / cpu of all threads): " + ", ".join(
+        f"{k} {v:.2f}/{cpu.get(k, 0):.2f}" for k, v in summary["stage_seconds"].items()))
     if base:
         print(f"baseline pandas merge_asof (exact 1:1 only): {base['seconds']:.2f} s, {base['pairs']:,} pairs, "
               f"precision {base['precision']}, peak memory {base['peak_rss_mb']:,.0f} MB; "

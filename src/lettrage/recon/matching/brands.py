@@ -42,6 +42,3 @@ def compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Element-wise: are these brand codes the same card scheme (co-badging and unknowns allowed)?"""
     return COMPATIBLE[a, b]
 
-
-def family_name(code: int) -> str:
-    return FAMILIES[code]

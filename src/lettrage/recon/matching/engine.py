@@ -2,10 +2,14 @@
 tables. Used by the Dagster assets (the warehouse), by `lettrage match` (parquet files as views)
 and by the benchmark.
 
-Order of work: read each leg's records (`sides`), apply people's decisions (pinned matches,
-records split apart), run the stages (`stages`), classify what is left, then build the ledger,
-the exceptions and the daily summary (`output`). Every choice is ordered by cost, then by the
-records' ids, so the same input gives the same output whatever the threads or memory limit.
+Order of work: read each leg's records (`sides`: normalised in DuckDB, held as arrays indexed by
+position, ids kept as strings for the output only), apply people's decisions (pinned matches,
+records split apart), run the stages (`stages`: candidates come from DuckDB joins on integer
+positions, choices are vectorised), classify what is left, then build the ledger, the exceptions
+and the daily summary (`output`). The ledger's rows can be written while the later stages run:
+the big exact batch is handed over as soon as its flags are final. Every choice is ordered by
+cost, then by the records' ids, so the same input gives the same output (to the byte) whatever
+the threads or memory limit.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import pyarrow.compute as pc
 from lettrage.recon.matching import output, sides, stages
 from lettrage.recon.matching.brands import FAMILIES
 from lettrage.recon.matching.legs import Leg, pack
-from lettrage.recon.matching.select import earlier_twin
 from lettrage.recon.matching.sides import Side, Window
 from lettrage.recon.matching.stages import Rules
 from lettrage.recon.schemas import EXCEPTION_CODES
@@ -404,9 +407,9 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     hotels = sides.hotel_codes(conn, window, tables)
     ledger.hotels = hotels
     hs = hotel_settings(conn, hotels, rules)
-    postings = sides.load_postings(conn, window, sides.PMS_TPE_SCOPE, hotels)
+    postings = sides.load_postings(conn, window, sides.PMS_TPE_SCOPE, hotels, refs=("ref",))
     remitted = "remittances" in tables
-    refs = remitted or postings.extra["ref"].null_count < postings.n
+    refs = remitted or "ref" in postings.extra
     tickets, voided = sides.load_tickets(conn, window, rules.void_window_s, hotels, refs=refs, terminals=remitted)
     clock.lap("load")
     legs = [Leg("pms_tpe", postings, tickets, hs.window_s, hs.tol_cents, hs.tol_pct)]
@@ -423,6 +426,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         days = np.unique(lines.hotel.astype(np.int64) * 100_000 + lines.bdate)
         covered = np.isin(tickets.hotel.astype(np.int64) * 100_000 + tickets.bdate, days)
         legs.append(Leg("tpe_remittance", tickets.subset(covered), lines, hs.window_s, hs.tol_cents, hs.tol_pct))
+    pa.default_memory_pool().release_unused()  # what reading left behind, back to the system
     clock.lap("load")
     for leg in legs:
         _apply_decisions(leg, decisions)
@@ -436,6 +440,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         handed.extend(batches)
 
     run_pms_tpe(legs[0], conn, rules, clock, settled)
+    pa.default_memory_pool().release_unused()
     run_pms_psp(legs[1], conn, rules, clock)
     if len(legs) > 2:
         run_tpe_remittance(legs[2], conn, rules, clock)
@@ -459,7 +464,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
                    for d in decisions if d.kind == "resolve" and d.exception_id}
     exceptions = ledger.exceptions(opened_at_fn(hs), resolutions)
     clock.lap("ledger")
-    summary = daily_summary(conn, legs, families, exceptions, hotels)
+    summary = daily_summary(legs, families, ledger, exceptions, hotels)
     clock.lap("summary")
     stats = {
         "rows_in": {"pms_postings": int(legs[0].left.n + legs[1].left.n), "tpe_transactions": int(tickets.n),
@@ -476,89 +481,64 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     return MatchOutput(ledger, exceptions, summary, stats)
 
 
-def daily_summary(conn, legs: list[Leg], families, exceptions: pa.Table, hotels: list[str]) -> pa.Table:
+def daily_summary(legs: list[Leg], families, ledger: output.Ledger, exceptions: pa.Table,
+                  hotels: list[str]) -> pa.Table:
     """Per hotel, business date and card family: PMS, terminal, PSP and remitted totals, the écart
-    (PMS minus money taken), matched postings and exceptions.
-
-    The money is summed in one pass over the records into a dense (hotel-day, family) grid;
-    only the grid's cells (thousands) meet the exceptions in DuckDB."""
+    (PMS minus money taken), matched postings, open exceptions and what people resolved."""
     kinds = {("pms_tpe", 0): 0, ("pms_tpe", 1): 1, ("pms_psp", 0): 0, ("pms_psp", 1): 2,
              ("tpe_remittance", 1): 3}
     parts = []
     for leg, (fl, fr) in zip(legs, families, strict=True):
         for side, s, fam, matched in ((0, leg.left, fl, ~leg.lfree), (1, leg.right, fr, ~leg.rfree)):
             if (leg.name, side) in kinds and s.n:
-                parts.append((kinds[(leg.name, side)], s, fam, matched))
-    money = _money_grid(parts, len(hotels))
-    names = pa.table({"h": np.arange(len(hotels), dtype=np.int32), "hotel_id": pa.array(hotels, pa.string())})
-    fams = pa.table({"f": np.arange(len(FAMILIES), dtype=np.int32), "card_brand": pa.array(FAMILIES, pa.string())})
-    conn.register("_sums", money)
-    conn.register("_names", names)
-    conn.register("_fams", fams)
-    conn.register("_exc", exceptions.select(["hotel_id", "business_date", "card_brand", "amount_cents",
-                                             "resolved_at", "leg"]))
-    try:
-        table = conn.sql("""
-            WITH money AS (
-                SELECT n.hotel_id, DATE '1970-01-01' + d AS business_date, f.card_brand, s.* EXCLUDE (h, d, f)
-                FROM _sums s JOIN _names n USING (h) JOIN _fams f USING (f)),
-            exc AS (
-                SELECT hotel_id, business_date, card_brand,
-                       count(*) FILTER (WHERE resolved_at IS NULL) AS exception_count,
-                       coalesce(sum(amount_cents) FILTER (WHERE resolved_at IS NOT NULL
-                                AND leg IN ('pms_tpe', 'pms_psp')), 0)::BIGINT AS resolved_cents
-                FROM _exc GROUP BY ALL)
-            SELECT coalesce(m.hotel_id, e.hotel_id) AS hotel_id,
-                   coalesce(m.business_date, e.business_date) AS business_date,
-                   coalesce(m.card_brand, e.card_brand) AS card_brand,
-                   coalesce(pms_cents, 0) AS pms_cents, coalesce(tpe_cents, 0) AS tpe_cents,
-                   coalesce(psp_cents, 0) AS psp_cents, coalesce(remitted_cents, 0) AS remitted_cents,
-                   coalesce(pms_cents, 0) - coalesce(tpe_cents, 0) - coalesce(psp_cents, 0) AS ecart_cents,
-                   coalesce(matched_count, 0) AS matched_count, coalesce(exception_count, 0) AS exception_count,
-                   coalesce(resolved_cents, 0) AS resolved_cents
-            FROM money m FULL JOIN exc e USING (hotel_id, business_date, card_brand)
-            ORDER BY hotel_id, business_date, card_brand""").to_arrow_table()
-    finally:
-        for name in ("_sums", "_names", "_fams", "_exc"):
-            conn.unregister(name)
-    return table
+                parts.append((kinds[(leg.name, side)], s.hotel, s.bdate, fam, s.amount, matched))
+    x = ledger.exception_arrays()
+    resolved = np.asarray(exceptions.column("resolved_at").is_valid()) if exceptions.num_rows else np.zeros(0, bool)
+    money_leg = np.isin(x["leg"], [output.LEGS.index("pms_tpe"), output.LEGS.index("pms_psp")])
+    parts.append((4, x["hotel"], x["bdate"], x["family"], np.where(resolved & money_leg, x["amount"], 0), ~resolved))
+    return _grid(parts, hotels)
 
 
-def _money_grid(parts, n_hotels: int) -> pa.Table:
-    """Sums per (hotel, business date, family) of parts (kind, side, family per record, matched):
-    kind 0 PMS, 1 terminal, 2 PSP, 3 remitted; matched counts the matched PMS records."""
-    columns = ["pms_cents", "tpe_cents", "psp_cents", "remitted_cents"]
-    if not parts:
-        return pa.table({"h": pa.array([], pa.int32()), "d": pa.array([], pa.int32()), "f": pa.array([], pa.int32()),
-                         **{c: pa.array([], pa.int64()) for c in columns}, "matched_count": pa.array([], pa.int64())})
-    d0 = min(int(s.bdate.min()) for _, s, _, _ in parts)
-    days = max(int(s.bdate.max()) for _, s, _, _ in parts) - d0 + 1
-    hd = [s.hotel.astype(np.int64) * days + (s.bdate - d0) for _, s, _, _ in parts]
-    # hotel-days that occur, numbered densely (a run can span years of many hotels)
-    present = np.zeros(n_hotels * days, dtype=bool)
-    for x in hd:
-        present[x] = True
-    number = np.cumsum(present) - 1
+def _grid(parts, hotels: list[str]) -> pa.Table:
+    """Sums over a dense (hotel-day, family) grid of parts (kind, hotel, business date, family,
+    amount, flag): kinds 0-3 add PMS, terminal, PSP and remitted money (flag: a matched PMS
+    record, counted), kind 4 adds resolved exceptions' money (flag: an open exception, counted)."""
+    columns = ["pms_cents", "tpe_cents", "psp_cents", "remitted_cents", "resolved_cents"]
+    parts = [p for p in parts if len(p[1])]
     n_fam = len(FAMILIES)
+    if parts:
+        d0 = min(int(p[2].min()) for p in parts)
+        days = max(int(p[2].max()) for p in parts) - d0 + 1
+    else:
+        d0 = days = 1
+    present = np.zeros(len(hotels) * days, dtype=bool)  # hotel-days that occur, numbered densely
+    for _, hotel, bdate, *_ in parts:
+        present[hotel.astype(np.int64) * days + (bdate - d0)] = True
+    number = np.cumsum(present) - 1
     cells = int(present.sum()) * n_fam
     sums = np.zeros((len(columns), cells), dtype=np.int64)
-    matched = np.zeros(cells, dtype=np.int64)
+    counts = np.zeros((2, cells), dtype=np.int64)  # matched PMS records, open exceptions
     seen = np.zeros(cells, dtype=bool)
-    for (kind, s, fam, m), x in zip(parts, hd, strict=True):
-        cell = number[x] * n_fam + fam
-        np.add.at(sums[kind], cell, s.amount)
+    for kind, hotel, bdate, fam, amount, flag in parts:
+        cell = number[hotel.astype(np.int64) * days + (bdate - d0)] * n_fam + fam
+        np.add.at(sums[kind], cell, amount)
         seen[cell] = True
-        if kind == 0:
-            matched += np.bincount(cell[m], minlength=cells)
+        if kind in (0, 4):
+            counts[kind // 4] += np.bincount(cell[flag], minlength=cells)
     keep = np.flatnonzero(seen)
     hotel_day = np.flatnonzero(present)[keep // n_fam]
-    return pa.table({"h": (hotel_day // days).astype(np.int32), "d": (hotel_day % days + d0).astype(np.int32),
-                     "f": (keep % n_fam).astype(np.int32), **{c: sums[k][keep] for k, c in enumerate(columns)},
-                     "matched_count": matched[keep]})
+    fam = keep % n_fam
+    order = np.lexsort((np.argsort(np.argsort(FAMILIES))[fam], hotel_day))  # hotel, date, family name
+    keep, hotel_day, fam = keep[order], hotel_day[order], fam[order]
+    pms, tpe, psp, remitted, resolved = (sums[k][keep] for k in range(len(columns)))
+    return pa.table({
+        "hotel_id": pa.array(hotels, pa.string()).take(pa.array(hotel_day // days)),
+        "business_date": pa.array((hotel_day % days + d0).astype(np.int32)).cast(pa.date32()),
+        "card_brand": pa.array(FAMILIES, pa.string()).take(pa.array(fam)),
+        "pms_cents": pms, "tpe_cents": tpe, "psp_cents": psp, "remitted_cents": remitted,
+        "ecart_cents": pms - tpe - psp, "matched_count": counts[0][keep], "exception_count": counts[1][keep],
+        "resolved_cents": resolved,
+    })
 
 
-def pack_key(*parts):  # re-exported for the benchmark's evaluation
-    return pack(*parts)
-
-
-__all__ = ["Decision", "MatchOutput", "Rules", "run_matching", "earlier_twin"]
+__all__ = ["Decision", "MatchOutput", "Rules", "run_matching"]

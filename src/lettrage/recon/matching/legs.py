@@ -1,8 +1,9 @@
 """A leg being matched: its two sides, what is still free, and the matches made so far.
 
 Stages call `pairs()` to get candidate pairs from DuckDB (a hash join on equality keys plus a
-time window), choose among them (`select.one_to_one`), and `add_pairs()` / `add_groups()` the
-result with its stage, rule and flags. Flags are bits over `schemas.EXCEPTION_CODES`.
+time window, over the records' integer positions; the sides' arrays are handed over without
+copies), choose among them (`select.one_to_one`), and `add_pairs()` / `add_groups()` the result
+with its stage, rule and flags. Flags are bits over `schemas.EXCEPTION_CODES`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from lettrage.recon.matching.sides import Side
 from lettrage.recon.schemas import EXCEPTION_CODES
 
 BIT = {code: 1 << i for i, code in enumerate(EXCEPTION_CODES)}
-AMOUNT_OFFSET = 1 << 33  # amounts are packed into keys as amount + 2^33 (34 bits)
-
-
 def pack(*parts: tuple[np.ndarray, int]) -> np.ndarray:
     """Pack small non-negative integers into one int64 key: parts are (values, bits)."""
     key = np.zeros(len(parts[0][0]), dtype=np.int64)
@@ -63,8 +61,6 @@ class Leg:
     pairs_: list[PairBatch] = field(default_factory=list)
     groups_: list[GroupBatch] = field(default_factory=list)
     forbidden: set[tuple[int, int]] = field(default_factory=set)
-    ambiguous_left: set[int] = field(default_factory=set)
-    ambiguous_right: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -93,7 +89,7 @@ class Leg:
             cond += f" AND l.ts BETWEEN r.ts + {lo_sql} AND r.ts + {hi_sql}"
             rcols = {**(rcols or {}), **({"lo": np.asarray(lo)[self.right.hotel]} if lo_sql == "r.lo" else {}),
                      **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
-        select = "l.i AS l, r.i AS r, l.ts - r.ts AS dt"
+        select = "l.i AS l, r.i AS r, l.ts - r.ts AS dt"  # (BIGINT: ts can be anything)
         if flags:
             select += f", {self._flags_sql()} AS f"
         conn.register("_l", _frame(self.left, lmask, lcols or {}))
@@ -206,11 +202,6 @@ class Leg:
     def amount_code(self) -> str:
         return "REMITTANCE_MISMATCH" if self.name == "tpe_remittance" else "AMOUNT_MISMATCH"
 
-    def matched_left(self) -> np.ndarray:
-        return ~self.lfree
-
-    def matched_right(self) -> np.ndarray:
-        return ~self.rfree
 
 
 def _per_hotel(values, name: str) -> str:

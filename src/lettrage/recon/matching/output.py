@@ -13,7 +13,6 @@ PMS-minus-taken difference, split by day and family when its records lie on diff
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import defaultdict
 
@@ -81,7 +80,7 @@ def _in_left_order(lf: np.ndarray, n_left: int) -> np.ndarray:
     return pos[pos >= 0]
 
 
-ROWS_PER_BATCH = 1 << 20
+ROWS_PER_BATCH = 1 << 19
 
 
 class Ledger:
@@ -92,7 +91,6 @@ class Ledger:
 
     def __init__(self, hotels: list[str] | None = None):
         self.hotels = hotels or []
-        self.rules: list[str] = []
         self.parts: list[tuple] = []
         self.x: dict[str, list] = defaultdict(list)
         self.rows = 0
@@ -101,23 +99,16 @@ class Ledger:
         self._closed = False
         self._failed: BaseException | None = None
 
-    def _rule(self, rule: str) -> int:
-        if rule not in self.rules:
-            self.rules.append(rule)
-        return self.rules.index(rule)
-
     # --- card_matches -------------------------------------------------------------------------
 
     def add_pairs(self, leg: Leg, b: PairBatch) -> None:
         """A batch of one-to-one matches whose flags are final, kept in left-record order (the rows
         then do not depend on the order the candidates came back in)."""
-        order = _in_left_order(b.lf, leg.left.n)
-        self._rule(b.rule)
-        self._add((leg, PairBatch(b.lf[order], b.r[order], b.stage, b.rule, b.flags[order]), None),
-                  2 * len(order), f"{leg.name}:{b.stage}", len(order))
+        order = _in_left_order(b.lf, leg.left.n)  # in place: the batch is not kept twice
+        b.lf, b.r, b.flags = b.lf[order], b.r[order], b.flags[order]
+        self._add((leg, b, None), 2 * len(order), f"{leg.name}:{b.stage}", len(order))
 
     def add_groups(self, leg: Leg, g: GroupBatch) -> None:
-        self._rule(g.rule)
         self._add((leg, g, self._group_names(leg, g)), len(g.lf) + len(g.r), f"{leg.name}:{g.stage}", len(g.lf))
 
     def _add(self, part, rows: int, stage: str, left: int) -> None:
@@ -219,7 +210,7 @@ class Ledger:
             "side": _dict(SIDES, np.full(n, side, dtype=np.int32)),
             "record_id": _plain(record_id if record_id is not None else s.ids.take(pa.array(idx))),
             "stage": _dict(STAGES, np.full(n, STAGES.index(stage), dtype=np.int32)),
-            "rule": _dict(list(self.rules), np.full(n, self.rules.index(rule), dtype=np.int32)),
+            "rule": _dict([rule], np.zeros(n, dtype=np.int32)),  # a slice has one rule
             "time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
             "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)),
             "flags": _flag_lists(flags),
@@ -326,6 +317,11 @@ class Ledger:
 
     # --- tables -------------------------------------------------------------------------------
 
+    def exception_arrays(self) -> dict[str, np.ndarray]:
+        """The exceptions' leg, hotel, business date, family and amount, in table order."""
+        return {k: (np.concatenate(self.x[k]) if self.x.get(k) else np.zeros(0, dtype=np.int64))
+                for k in ("leg", "hotel", "bdate", "family", "amount")}
+
     def card_matches(self) -> pa.Table:
         tables = list(self.batches())
         if not tables:
@@ -355,10 +351,10 @@ class Ledger:
         resolved_at = pa.nulls(len(code), pa.timestamp("us", tz="UTC"))
         resolution = pa.nulls(len(code), pa.string())
         if resolutions:
-            ids = exc_id.to_pylist()
-            at = [resolutions[i][0] if i in resolutions else None for i in ids]
-            resolved_at = pa.array(at, pa.timestamp("us", tz="UTC"))
-            resolution = pa.array([resolutions[i][1] if i in resolutions else None for i in ids], pa.string())
+            keys = list(resolutions)
+            at = pc.index_in(exc_id, value_set=pa.array(keys, pa.string()))
+            resolved_at = pa.array([resolutions[k][0] for k in keys], pa.timestamp("us", tz="UTC")).take(at)
+            resolution = pa.array([resolutions[k][1] for k in keys], pa.string()).take(at)
         return pa.table({
             "exception_id": exc_id,
             "hotel_id": _dict(self.hotels, hotel).cast(pa.string()),
@@ -423,6 +419,3 @@ def effective_family(own_brand: np.ndarray, partner_brand: np.ndarray | None) ->
         fam[unknown] = FAMILY_OF[partner_brand[unknown]]
     return fam
 
-
-def day_start(days: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=int(days))

@@ -128,13 +128,19 @@ PMS_TPE_SCOPE = ("(channel IN ('terminal', 'distance') OR (channel IS NULL AND "
 PMS_PSP_SCOPE = "channel = 'psp'"
 
 
-def load_postings(conn, window: Window, scope: str, hotels: list[str]) -> Side:
+def load_postings(conn, window: Window, scope: str, hotels: list[str], refs: tuple[str, ...] = ("ref", "ref2")) -> Side:
+    """PMS postings in `scope`. `refs`: which references to read, `ref` (the posting's reference,
+    else its confirmation number) and `ref2` (the confirmation number); a reference no posting
+    carries is not read (millions of empty strings for nothing)."""
     where, params = window.where(alias="p")
-    sql = (f"SELECT p.posting_id AS id, {_common(hotels, 'p.posted_at', 'p.amount_cents::BIGINT')}, "
-           f"coalesce(p.reference, p.confirmation_no) AS ref, p.confirmation_no AS ref2 "
-           f"FROM pms_postings p "
-           f"WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
-    return _to_side("pms_posting", _fetch(conn, sql, params), ("ref", "ref2"))
+    exprs = {"ref": "coalesce(p.reference, p.confirmation_no)", "ref2": "p.confirmation_no"}
+    base = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
+    if refs:
+        counts = conn.execute(f"SELECT {', '.join(f'count({exprs[r]})' for r in refs)} {base}", params).fetchall()[0]
+        refs = tuple(r for r, n in zip(refs, counts, strict=True) if n)
+    sql = (f"SELECT p.posting_id AS id, {_common(hotels, 'p.posted_at', 'p.amount_cents::BIGINT')}"
+           f"{''.join(f', {exprs[r]} AS {r}' for r in refs)} {base}")
+    return _to_side("pms_posting", _fetch(conn, sql, params), refs)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], refs: bool = True,
@@ -196,7 +202,9 @@ def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
     gross = "coalesce(m.gross_cents, m.net_cents + coalesce(m.fee_cents, 0))"
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
-    sql = (f"SELECT m.remittance_line_id AS id, {_common(hotels, ts, signed)}, m.remise_ref AS ref, "
+    # Adyen's settlement report carries the terminal's ticket reference as Merchant Reference.
+    sql = (f"SELECT m.remittance_line_id AS id, {_common(hotels, ts, signed)}, "
+           f"coalesce(m.remise_ref, m.merchant_reference) AS ref, "
            f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
     return _to_side("remittance_line", _fetch(conn, sql, params), ("ref", "terminal"))
