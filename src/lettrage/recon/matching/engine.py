@@ -49,16 +49,13 @@ class Decision:
 
 @dataclass
 class MatchOutput:
-    """The three tables. card_matches (millions of rows at scale) is made when asked for:
-    `card_match_batches()` yields it a slice at a time for writing, `card_matches` whole."""
+    """The three tables. card_matches (millions of rows at scale) is made when asked for, whole
+    (`card_matches`) or a slice at a time (`ledger.batches()`, what `run.match_files` writes)."""
 
     ledger: output.Ledger
     exceptions: pa.Table
     daily_summary: pa.Table
     stats: dict = field(default_factory=dict)
-
-    def card_match_batches(self):
-        yield from self.ledger.batches()
 
     @property
     def card_matches(self) -> pa.Table:
@@ -313,47 +310,51 @@ def _whole(side: Side, **cols) -> pa.Table:
 
 def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules: Rules):
     """A function telling, for refund tickets, whether the same card paid at the hotel before
-    (looking back beyond the run's window: the sale may be days older than its refund)."""
-
+    (looking back beyond the run's window: the sale may be days older than its refund). Every
+    refund of the run is looked up once, in one join; the tickets before the window only for
+    refunds the run itself does not explain, and only when asked."""
     lookback = rules.refund_lookback_days * 86400
-
-    def in_run(nodes: np.ndarray) -> np.ndarray:
-        """Earlier payments of the same card among the run's own tickets."""
-        conn.register("_refunds", pa.table({"i": nodes, "h": side.hotel[nodes], "c": side.last4[nodes],
-                                            "ts": side.ts[nodes]}))
-        conn.register("_paid", _whole(side))
-        try:
-            found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.h = x.h AND p.c = x.c
-                AND p.a > 0 AND p.ts < x.ts AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
-        finally:
-            conn.unregister("_refunds")
-            conn.unregister("_paid")
-        return np.isin(nodes, found)
+    refunds = np.flatnonzero((side.amount < 0) & (side.last4 >= 0)).astype(np.int32)
+    conn.register("_refunds", pa.table({"i": refunds, "h": side.hotel[refunds], "c": side.last4[refunds],
+                                        "ts": side.ts[refunds]}))
+    conn.register("_paid", _whole(side))
+    try:
+        found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.h = x.h AND p.c = x.c
+            AND p.a > 0 AND p.ts < x.ts AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
+    finally:
+        conn.unregister("_refunds")
+        conn.unregister("_paid")
+    explained = side.last4 < 0  # no card number: nothing to check
+    explained[found] = True
+    looked_before: set[int] = set()
 
     def has_original(nodes: np.ndarray) -> np.ndarray:
         if len(nodes) == 0:
             return np.zeros(0, dtype=bool)
-        ok = in_run(nodes) | (side.last4[nodes] < 0)
-        if window.start is None or ok.all():
-            return ok  # the run holds every ticket there is
-        nodes = nodes[~ok]
-        x = pa.table({"i": nodes, "hotel": pa.array([hotels[h] for h in side.hotel[nodes]], pa.string()),
-                      "last4": side.last4[nodes].astype(np.int32), "ts": side.ts[nodes]})
-        conn.register("_refunds", x)
-        since = int(side.ts[nodes].min()) - lookback
-        try:
-            found = conn.sql(f"""
-                SELECT DISTINCT x.i FROM _refunds x JOIN tpe_transactions t
-                  ON t.hotel_id = x.hotel AND TRY_CAST(t.card_last4 AS INTEGER) = x.last4
-                 AND epoch(t.txn_at) < x.ts AND epoch(t.txn_at) >= x.ts - {lookback}
-                WHERE t.amount_cents > 0 AND t.txn_type IN ('sale', 'completion')
-                  AND epoch(t.txn_at) >= {since}""").fetchnumpy()["i"]
-        finally:
-            conn.unregister("_refunds")
-        ok[~ok] = np.isin(nodes, found)
-        return ok
+        ask = np.array(sorted(set(nodes[~explained[nodes]].tolist()) - looked_before), dtype=np.int64)
+        if window.start is not None and len(ask):
+            explained[_paid_before_window(conn, side, ask, hotels, lookback)] = True
+            looked_before.update(ask.tolist())
+        return explained[nodes]
 
     return has_original
+
+
+def _paid_before_window(conn, side: Side, nodes: np.ndarray, hotels: list[str], lookback: int) -> np.ndarray:
+    """Of refund tickets `nodes`, those whose card paid at the hotel in the canonical table before."""
+    x = pa.table({"i": nodes, "hotel": pa.array([hotels[h] for h in side.hotel[nodes]], pa.string()),
+                  "last4": side.last4[nodes].astype(np.int32), "ts": side.ts[nodes]})
+    conn.register("_refunds", x)
+    since = int(side.ts[nodes].min()) - lookback
+    try:
+        return conn.sql(f"""
+            SELECT DISTINCT x.i FROM _refunds x JOIN tpe_transactions t
+              ON t.hotel_id = x.hotel AND TRY_CAST(t.card_last4 AS INTEGER) = x.last4
+             AND epoch(t.txn_at) < x.ts AND epoch(t.txn_at) >= x.ts - {lookback}
+            WHERE t.amount_cents > 0 AND t.txn_type IN ('sale', 'completion')
+              AND epoch(t.txn_at) >= {since}""").fetchnumpy()["i"].astype(np.int64)
+    finally:
+        conn.unregister("_refunds")
 
 
 def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,8 @@ def connect(threads: int | None = None, memory_limit: str | None = None,
             temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
+    # memory a query has freed goes back to the system within a second, not at the next query
+    conn.execute("SET allocator_background_threads = true")
     if threads:
         conn.execute(f"SET threads = {int(threads)}")
     if memory_limit:
@@ -46,15 +48,6 @@ def open_files(conn, pms, tpe, remittances=None, psp=None, hotels=None) -> dict[
     if hotels is not None:
         rows["hotels"] = files.register_hotels(conn, Path(hotels))
     return rows
-
-
-def write_outputs(out: MatchOutput, folder: Path) -> dict[str, Path]:
-    """The three files, from a finished run."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {name: folder / f"{name}.parquet" for name in OUTPUTS}
-    write_card_matches(out.card_match_batches(), paths["card_matches"])
-    write_small(out, paths)
-    return paths
 
 
 def write_card_matches(batches, path: Path) -> None:

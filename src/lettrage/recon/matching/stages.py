@@ -43,7 +43,7 @@ class Rules:
     late_posting_s: int = 24 * 3600
     split_window_factor: float = 1.5
     split_max_candidates: int = 12
-    duplicate_tpe_s: int = 300  # "the same card charged the same amount twice within minutes"
+    duplicate_tpe_s: int = 240  # "the same card charged the same amount twice within minutes"
     duplicate_pms_s: int = 900  # "the same payment posted twice": minutes apart
     # the later of two identical postings / tickets, when one must go, costs this x the window
     # (a posting's own lag tells the original from its repeat; two tickets need the penalty)
