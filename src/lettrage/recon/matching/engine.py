@@ -432,6 +432,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     for leg in legs:
         _apply_decisions(leg, decisions)
     has_original = refund_originals(conn, tickets, window, hotels, rules)
+    clock.lap("refund_originals")
     handed = []
 
     def settled(batches):  # final once refunds without an original are flagged
