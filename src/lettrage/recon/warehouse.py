@@ -60,76 +60,50 @@ def replace_window(
 
     Re-running the same window with the same input leaves the table as it was: idempotent."""
     _, _, date_col = schemas.TABLES[table]
-    cols = schemas.columns(table)
-    frame = frame[cols]
     where = f"{date_col} >= ? AND {date_col} < ?"
     params: list = [start, end]
     hotel_ids = list(hotel_ids) if hotel_ids is not None else None
     if hotel_ids is not None:
         where += " AND hotel_id IN (SELECT unnest(?))"
         params.append(hotel_ids)
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute(f"DELETE FROM {table} WHERE {where}", params)
-        conn.register("incoming_rows", frame)
-        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
-        conn.unregister("incoming_rows")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    return len(frame)
+    return _delete_then_insert(conn, table, frame, f"DELETE FROM {table} WHERE {where}", params)
 
 
 def replace_reference(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
     """Replace a whole reference table (hotels, trx_codes)."""
-    cols = schemas.columns(table)
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute(f"DELETE FROM {table}")
-        conn.register("incoming_rows", frame[cols])
-        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
-        conn.unregister("incoming_rows")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    return len(frame)
+    return _delete_then_insert(conn, table, frame, f"DELETE FROM {table}")
 
 
 def replace_matching(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, match: list[str]) -> int:
     """Insert `frame`, first deleting the rows that share its values of the `match` columns (the
     rejects of a file read again, the registry row of a file seen again), in one transaction."""
-    cols = schemas.columns(table)
     if frame.empty:
         return 0
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.register("incoming_rows", frame[cols])
-        on = " AND ".join(f"{table}.{c} = incoming_rows.{c}" for c in match)
-        conn.execute(f"DELETE FROM {table} USING (SELECT DISTINCT {', '.join(match)} FROM incoming_rows) "
-                     f"AS incoming_rows WHERE {on}")
-        conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
-        conn.unregister("incoming_rows")
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
-    return len(frame)
+    on = " AND ".join(f"{table}.{c} = incoming_rows.{c}" for c in match)
+    return _delete_then_insert(conn, table, frame, f"DELETE FROM {table} USING (SELECT DISTINCT "
+                               f"{', '.join(match)} FROM incoming_rows) AS incoming_rows WHERE {on}")
 
 
 def replace_rejects(conn: duckdb.DuckDBPyConnection, kind: str, file_shas: list[str], frame: pd.DataFrame) -> int:
     """The rejects of the files just read replace whatever earlier reads of them left."""
-    cols = schemas.columns("rejects")
+    return _delete_then_insert(conn, "rejects", frame,
+                               "DELETE FROM rejects WHERE kind = ? AND file_sha256 IN (SELECT unnest(?))",
+                               [kind, file_shas])
+
+
+def _delete_then_insert(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, delete_sql: str,
+                        params: list | None = None) -> int:
+    """Delete what `delete_sql` names (it may refer to `incoming_rows`), then insert `frame`: one transaction."""
+    cols = ", ".join(schemas.columns(table))
+    conn.register("incoming_rows", frame.reindex(columns=schemas.columns(table)))
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute("DELETE FROM rejects WHERE kind = ? AND file_sha256 IN (SELECT unnest(?))", [kind, file_shas])
-        if len(frame):
-            conn.register("incoming_rows", frame[cols])
-            conn.execute(f"INSERT INTO rejects ({', '.join(cols)}) SELECT {', '.join(cols)} FROM incoming_rows")
-            conn.unregister("incoming_rows")
+        conn.execute(delete_sql, params or [])
+        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming_rows")
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.unregister("incoming_rows")
     return len(frame)
