@@ -308,7 +308,6 @@ class Simulator:
             self._deliver(url, stale, 0)
 
     def _deliver(self, url: str, params: dict, copy: int, online: bool = False) -> None:
-        import httpx
 
         record = Delivery(params.get("orderID", ""), params.get("STATUS", ""), copy)
         with self.lock:
@@ -319,17 +318,24 @@ class Simulator:
                     self._in_background(self._retry_later, url, params, record, attempt)
                     return
                 time.sleep(self.settings.retry_delay)
-            record.attempts += 1
-            try:
-                response = self._send(url, params)
-                record.answers.append(response.status_code)
-                if 200 <= response.status_code < 300:
-                    record.delivered = True
-                    return
-            except httpx.HTTPError as exc:
-                record.answers.append(type(exc).__name__)
+            if self._attempt(url, params, record):
+                return
         log.warning("notification for order %s (STATUS %s) not delivered after %s attempts",
                     record.order_id, record.status, record.attempts)
+
+    def _attempt(self, url: str, params: dict, record: Delivery) -> bool:
+        """One delivery attempt, recorded; True when the merchant acknowledged it (2xx)."""
+        import httpx
+
+        record.attempts += 1
+        try:
+            response = self._send(url, params)
+        except httpx.HTTPError as exc:
+            record.answers.append(type(exc).__name__)
+            return False
+        record.answers.append(response.status_code)
+        record.delivered = 200 <= response.status_code < 300
+        return record.delivered
 
     def _send(self, url: str, params: dict):
         if self.settings.notify_method.upper() == "GET":
@@ -337,19 +343,11 @@ class Simulator:
         return self.http.post(url, data=params)
 
     def _retry_later(self, url: str, params: dict, record: Delivery, done: int) -> None:
-        import httpx
 
         for _ in range(done, 1 + self.settings.notify_retries):
             time.sleep(self.settings.retry_delay)
-            record.attempts += 1
-            try:
-                response = self._send(url, params)
-                record.answers.append(response.status_code)
-                if 200 <= response.status_code < 300:
-                    record.delivered = True
-                    return
-            except httpx.HTTPError as exc:
-                record.answers.append(type(exc).__name__)
+            if self._attempt(url, params, record):
+                return
 
     def wait_for_notifications(self, timeout: float = 30.0) -> None:
         """Block until every background delivery is over (tests, the demo journey)."""
