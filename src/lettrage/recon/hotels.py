@@ -36,7 +36,7 @@ class Hotel:
     @property
     def audit_offset(self) -> dt.timedelta:
         """How far to shift a local time so that its calendar day is its business date."""
-        hours, minutes = (int(x) for x in self.night_audit_time.split(":"))
+        hours, minutes = (int(x) for x in self.night_audit_time.split(":")[:2])  # HH:MM or HH:MM:SS
         shift = dt.timedelta(hours=hours, minutes=minutes)
         # An audit after noon closes the day early: later postings belong to the next date.
         return shift if hours < 12 else shift - dt.timedelta(days=1)
@@ -82,8 +82,9 @@ def load_hotels(path: Path) -> dict[str, Hotel]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         for line_no, row in enumerate(csv.DictReader(fh), start=2):
             try:
-                values = {k: (int(v) if k in _INT_FIELDS and v != "" else v)
-                          for k, v in row.items() if k in Hotel.__dataclass_fields__ and v != ""}
+                values = {k: (int(float(v)) if k in _INT_FIELDS else v.strip())
+                          for k, v in row.items() if k in Hotel.__dataclass_fields__ and v not in ("", None)}
+                values.setdefault("name", values.get("hotel_id", ""))  # a list of ids and settings will do
                 hotel = Hotel(**values)
                 ZoneInfo(hotel.timezone)
             except Exception as exc:  # noqa: BLE001 - reported with file and line

@@ -30,12 +30,23 @@ for _i, _a in enumerate(BRANDS):
 # per brand, the bits (1 << code) of the brands it cannot be: for a k-to-m match in one pass
 CLASHES = np.array([sum(1 << j for j in range(len(BRANDS)) if not COMPATIBLE[i, j]) for i in range(len(BRANDS))],
                    dtype=np.int64)
+CLASHES16 = CLASHES.astype(np.int16)  # the same, per record in a candidate join
 
 
-def brand_sql(column: str) -> str:
-    """SQL turning a brand column into its engine code (unknown brands and NULL -> 0)."""
-    whens = " ".join(f"WHEN '{b}' THEN {i}" for i, b in enumerate(BRANDS) if b)
-    return f"(CASE upper({column}) {whens} ELSE 0 END)::TINYINT"
+def brand_sql(column: str, values) -> str:
+    """SQL turning a brand column into its engine code, for the raw `values` the column holds:
+    each is named as the readers name brands ('Visa', 'MC', 'American Express' -> VISA,
+    MASTERCARD, AMEX); a value naming no brand, and NULL, -> 0 (unknown)."""
+    from lettrage.recon.readers.conventions import card_brand
+
+    whens = []
+    for raw in sorted(v for v in values if v is not None):
+        code = BRAND_CODE.get(card_brand(raw, strict=True) or "", 0)
+        if code:
+            whens.append("WHEN '" + str(raw).replace("'", "''") + f"' THEN {code}")
+    if not whens:
+        return "0::TINYINT"
+    return f"(CASE {column} {' '.join(whens)} ELSE 0 END)::TINYINT"
 
 
 def compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:

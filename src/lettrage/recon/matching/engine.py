@@ -116,13 +116,16 @@ def opened_at_fn(settings: HotelSettings):
 
         from lettrage.recon.hotels import Hotel
 
-        out = np.zeros(len(hotel), dtype="datetime64[us]")
         key = hotel.astype(np.int64) * 100_000 + bdate
         uniq, inv = np.unique(key, return_inverse=True)
         uh, ud = uniq // 100_000, uniq % 100_000
         values = np.zeros(len(uniq), dtype="datetime64[us]")
-        for zone_audit in sorted({(settings.timezone[h], settings.audit[h]) for h in uh.tolist()}):
-            sel = np.array([(settings.timezone[h], settings.audit[h]) == zone_audit for h in uh.tolist()])
+        zones = sorted(set(zip(settings.timezone, settings.audit, strict=True)))
+        zone_of = np.array([zones.index(z) for z in zip(settings.timezone, settings.audit, strict=True)])
+        for z, zone_audit in enumerate(zones):
+            sel = zone_of[uh] == z
+            if not sel.any():
+                continue
             probe = Hotel("x", "x", zone_audit[0], night_audit_time=zone_audit[1])
             local = (pd.to_datetime(ud[sel], unit="D") + pd.Timedelta(days=1) + probe.audit_offset)
             utc = pd.Series(local).dt.tz_localize(zone_audit[0], ambiguous=True, nonexistent="shift_forward") \
@@ -514,15 +517,23 @@ def _grid(parts, hotels: list[str]) -> pa.Table:
     else:
         d0 = days = 1
     present = np.zeros(len(hotels) * days, dtype=bool)  # hotel-days that occur, numbered densely
+    hotel_days = []
     for _, hotel, bdate, *_ in parts:
-        present[hotel.astype(np.int64) * days + (bdate - d0)] = True
+        hd = hotel.astype(np.int64) * days
+        hd += bdate
+        hd -= d0
+        present[hd] = True
+        hotel_days.append(hd)
     number = np.cumsum(present) - 1
     cells = int(present.sum()) * n_fam
+    small = np.int32 if cells < 2 ** 31 else np.int64
+    number = (number * n_fam).astype(small)
     sums = np.zeros((len(columns), cells), dtype=np.int64)
     counts = np.zeros((2, cells), dtype=np.int64)  # matched PMS records, open exceptions
     seen = np.zeros(cells, dtype=bool)
-    for kind, hotel, bdate, fam, amount, flag in parts:
-        cell = number[hotel.astype(np.int64) * days + (bdate - d0)] * n_fam + fam
+    for (kind, _, _, fam, amount, flag), hd in zip(parts, hotel_days, strict=True):
+        cell = number[hd]
+        cell += fam.astype(small, copy=False)
         np.add.at(sums[kind], cell, amount)
         seen[cell] = True
         if kind in (0, 4):

@@ -8,6 +8,7 @@ with its stage, rule and flags. Flags are bits over `schemas.EXCEPTION_CODES`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,8 +76,9 @@ class Leg:
         aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
         amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
         the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
-        right record's hotel. Returns l, r, dt (l.ts - r.ts) and, with `flags`, the flags every
-        match carries (`base_flags`), computed in the join.
+        right record's hotel; k is the record's (hotel, last 4, amount) in one number
+        (`Side.card_keys`), cl the brands its card cannot be. Returns l, r, dt (l.ts - r.ts) and, with `flags`, the flags every match
+        carries (`base_flags`), computed in the join.
 
         Sides are handed to DuckDB without copies when most records are asked for, as a few
         columns when only the leftovers are."""
@@ -92,8 +94,9 @@ class Leg:
         select = "l.i AS l, r.i AS r, l.ts - r.ts AS dt"  # (BIGINT: ts can be anything)
         if flags:
             select += f", {self._flags_sql()} AS f"
-        conn.register("_l", _frame(self.left, lmask, lcols or {}))
-        conn.register("_r", _frame(self.right, rmask, rcols or {}))
+        used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
+        conn.register("_l", _frame(self.left, lmask, lcols or {}, {c for a, c in used if a == "l"}))
+        conn.register("_r", _frame(self.right, rmask, rcols or {}, {c for a, c in used if a == "r"}))
         try:
             result = conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
                               f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy()
@@ -109,8 +112,7 @@ class Leg:
 
     def _flags_sql(self) -> str:
         """`base_flags` and the amount flag as SQL over l and r."""
-        clashes = "[" + ", ".join(str(int(x)) for x in brands.CLASHES) + "]"
-        sql = f"(CASE WHEN ({clashes}[l.b + 1] >> r.b) & 1 = 1 THEN {BIT['BRAND_MISMATCH']} ELSE 0 END)"
+        sql = f"(CASE WHEN (l.cl >> r.b) & 1 = 1 THEN {BIT['BRAND_MISMATCH']} ELSE 0 END)"
         if self.name != "tpe_remittance":
             sql += f" | (CASE WHEN l.d <> r.d THEN {BIT['TIMING_DIFFERENCE']} ELSE 0 END)"
         return f"({sql} | (CASE WHEN l.a <> r.a THEN {BIT[self.amount_code]} ELSE 0 END))::INTEGER"
@@ -210,16 +212,24 @@ def _per_hotel(values, name: str) -> str:
     return str(int(values[0])) if len(values) and (values == values[0]).all() else f"r.{name}"
 
 
-def _frame(side: Side, mask: np.ndarray, cols: dict) -> pa.Table:
-    """The masked records of a side as a table for DuckDB: the whole arrays (no copy) with the
-    mask as column m when most records are wanted, else only those records."""
-    if mask.sum() * 2 > side.n:
-        return pa.table({"i": side.positions(), "ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount,
-                         "d": side.bdate, "b": side.brand, "m": mask, **cols})
-    idx = np.flatnonzero(mask).astype(np.int32)
-    return pa.table({"i": idx, "ts": side.ts[idx], "h": side.hotel[idx], "c": side.last4[idx],
-                     "a": side.amount[idx], "d": side.bdate[idx], "b": side.brand[idx],
-                     "m": np.ones(len(idx), dtype=bool), **{k: _take(v, idx) for k, v in cols.items()}})
+def _frame(side: Side, mask: np.ndarray, cols: dict, used: set[str]) -> pa.Table:
+    """The masked records of a side as a table for DuckDB, with the columns the query `used`: the
+    whole arrays (no copy) with the mask as column m when most records are wanted, else only
+    those records."""
+    whole = mask.sum() * 2 > side.n
+    idx = None if whole else np.flatnonzero(mask).astype(np.int32)
+    base = {"ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount, "d": side.bdate, "b": side.brand}
+    table = {"i": side.positions() if whole else idx, "m": mask if whole else np.ones(len(idx), dtype=bool)}
+    for name in sorted(used - {"i", "m"}):
+        if name == "k":
+            table[name] = side.card_keys(idx)
+        elif name == "cl":  # the brands this record's card cannot be (bits)
+            table[name] = brands.CLASHES16[side.brand if whole else side.brand[idx]]
+        elif name in cols:
+            table[name] = cols[name] if whole else _take(cols[name], idx)
+        else:
+            table[name] = base[name] if whole else base[name][idx]
+    return pa.table(table)
 
 
 def _take(values, idx: np.ndarray):

@@ -46,6 +46,15 @@ class Side:
             self.extra["_positions"] = np.arange(self.n, dtype=np.int32)
         return self.extra["_positions"]
 
+    def card_keys(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64 (16 + 14 + 34
+        bits; amounts beyond +-85 million are clipped, so a join on it also compares amounts)."""
+        pick = (lambda a: a) if nodes is None else (lambda a: a[nodes])
+        key = pick(self.hotel).astype(np.int64) << 48
+        key |= np.maximum(pick(self.last4), 0).astype(np.int64) << 34
+        key |= np.clip(pick(self.amount), -(1 << 33) + 1, (1 << 33) - 1) + (1 << 33)
+        return key
+
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)
         take = pa.array(idx)
@@ -114,10 +123,14 @@ def _hotel_code(hotels: list[str]) -> str:
     return f"enum_code(hotel_id::ENUM({names}))::INTEGER"
 
 
-def _common(hotels: list[str], ts: str, amount: str, last4: str = "card_last4", brand: str = "card_brand") -> str:
-    """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain."""
+def _common(conn, table: str, where: str, params: list, hotels: list[str], ts: str, amount: str,
+            last4: str = "card_last4", brand: str = "card_brand") -> str:
+    """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain.
+    The last 4 digits are read from a masked number too ('XXXX XXXX XXXX 1234')."""
+    seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
     return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
-            f"coalesce(TRY_CAST({last4} AS SMALLINT), -1)::SMALLINT AS last4, {brand_sql(brand)} AS brand, "
+            f"coalesce(TRY_CAST({last4} AS SMALLINT), TRY_CAST(right(trim({last4}), 4) AS SMALLINT), -1)::SMALLINT"
+            f" AS last4, {brand_sql(brand, seen)} AS brand, "
             f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
 
 
@@ -138,7 +151,9 @@ def load_postings(conn, window: Window, scope: str, hotels: list[str], refs: tup
     if refs:
         counts = conn.execute(f"SELECT {', '.join(f'count({exprs[r]})' for r in refs)} {base}", params).fetchall()[0]
         refs = tuple(r for r, n in zip(refs, counts, strict=True) if n)
-    sql = (f"SELECT p.posting_id AS id, {_common(hotels, 'p.posted_at', 'p.amount_cents::BIGINT')}"
+    common = _common(conn, "pms_postings p", f"{where} AND {scope}", params, hotels, "p.posted_at",
+                     "p.amount_cents::BIGINT")
+    sql = (f"SELECT p.posting_id AS id, {common}"
            f"{''.join(f', {exprs[r]} AS {r}' for r in refs)} {base}")
     return _to_side("pms_posting", _fetch(conn, sql, params), refs)
 
@@ -157,7 +172,8 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], re
     extra = (("ref",) if refs else ()) + (("terminal",) if terminals else ())
     cols = "".join(f", {c}" for c in (["t.remise_ref AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
                                                                                   if terminals else []))
-    sql = (f"SELECT t.tpe_txn_id AS id, {_common(hotels, 't.txn_at', signed)}{cols} FROM tpe_transactions t "
+    common = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
+    sql = (f"SELECT t.tpe_txn_id AS id, {common}{cols} FROM tpe_transactions t "
            f"WHERE {where} AND t.amount_cents IS NOT NULL "
            f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
     table = _fetch(conn, sql, params)
@@ -190,7 +206,8 @@ def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
 def load_psp(conn, window: Window, hotels: list[str]) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
-    sql = (f"SELECT s.psp_txn_id AS id, {_common(hotels, 's.event_at', signed)}, s.order_id AS ref "
+    sql = (f"SELECT s.psp_txn_id AS id, {_common(conn, 'psp_transactions s', where, params, hotels, 's.event_at', signed)}, "
+           f"s.order_id AS ref "
            f"FROM psp_transactions s "
            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
@@ -203,7 +220,7 @@ def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
     # Adyen's settlement report carries the terminal's ticket reference as Merchant Reference.
-    sql = (f"SELECT m.remittance_line_id AS id, {_common(hotels, ts, signed)}, "
+    sql = (f"SELECT m.remittance_line_id AS id, {_common(conn, 'remittances m', where, params, hotels, ts, signed)}, "
            f"coalesce(m.remise_ref, m.merchant_reference) AS ref, "
            f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")

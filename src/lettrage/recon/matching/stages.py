@@ -58,10 +58,10 @@ class Rules:
 def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
     """(hotel, last 4, amount) of some records packed in one int64 (with_amount=False: the sign
     instead of the amount)."""
+    if with_amount:
+        return side.card_keys(nodes)
     last4 = np.maximum(side.last4[nodes], 0)
     amount = side.amount[nodes]
-    if with_amount:
-        return pack((side.hotel[nodes], 16), (last4, 14), (np.clip(amount, -(1 << 33) + 1, (1 << 33) - 2) + (1 << 33), 34))
     return pack((side.hotel[nodes], 16), (last4, 14), ((amount < 0).astype(np.int64), 1))
 
 
@@ -100,8 +100,8 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
                extra_flags: int = 0, twins: bool = True) -> int:
     """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel."""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
-                     "l.h = r.h AND l.c = r.c AND l.a = r.a", lo, hi, flags=True)
+    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), "l.k = r.k AND l.a = r.a",
+                     lo, hi, flags=True)
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
