@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -434,17 +435,25 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     clock.lap("load")
     for leg in legs:
         _apply_decisions(leg, decisions)
-    has_original = refund_originals(conn, tickets, window, hotels, rules)
-    clock.lap("refund_originals")
-    handed = []
+    # Which refunds had a sale before: a join of its own, run beside the exact stage (on a cursor
+    # of its own: one connection runs one query at a time).
+    cursor = conn.cursor()
+    with ThreadPoolExecutor(1, thread_name_prefix="refund originals") as pool:
+        originals = pool.submit(refund_originals, cursor, tickets, window, hotels, rules)
+        handed = []
 
-    def settled(batches):  # final once refunds without an original are flagged
-        _flag_refunds(legs[0], batches, has_original)
-        for b in batches:
-            ledger.add_pairs(legs[0], b)
-        handed.extend(batches)
+        def settled(batches):  # final once refunds without an original are flagged
+            _flag_refunds(legs[0], batches, originals.result())
+            for b in batches:
+                ledger.add_pairs(legs[0], b)
+            handed.extend(batches)
 
-    run_pms_tpe(legs[0], conn, rules, clock, settled)
+        try:
+            run_pms_tpe(legs[0], conn, rules, clock, settled)
+            has_original = originals.result()
+        except BaseException:
+            cursor.interrupt()
+            raise
     pa.default_memory_pool().release_unused()
     run_pms_psp(legs[1], conn, rules, clock)
     if len(legs) > 2:
@@ -458,6 +467,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
             ledger.add_groups(leg, g)
     ledger.close()
     codes = [classify(leg, conn, rules, has_original) for leg in legs]
+    cursor.close()
     clock.lap("classify")
     families = []
     for leg, (lcode, rcode) in zip(legs, codes, strict=True):

@@ -71,29 +71,27 @@ class Leg:
     # --- candidates ---------------------------------------------------------------------------
 
     def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, on: str, lo=None, hi=None,
-              lcols: dict | None = None, rcols: dict | None = None, flags: bool = False) -> dict[str, np.ndarray]:
+              lcols: dict | None = None, rcols: dict | None = None) -> dict[str, np.ndarray]:
         """Candidate pairs among the masked records, joined in DuckDB `on` a SQL condition over
         aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
         amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
         the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
         right record's hotel; k is the record's (hotel, last 4, amount) in one number
-        (`Side.card_keys`), cl the brands its card cannot be. Returns l, r, dt (l.ts - r.ts) and, with `flags`, the flags every match
-        carries (`base_flags`), computed in the join.
+        (`Side.card_keys`). Returns l, r and dt (l.ts - r.ts).
 
         Sides are handed to DuckDB without copies when most records are asked for, as a few
         columns when only the leftovers are."""
         if not lmask.any() or not rmask.any():
-            out = {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
-            return out | ({"f": np.zeros(0, np.int32)} if flags else {})
+            return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
         cond = on
         if lo is not None:
             lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
             cond += f" AND l.ts BETWEEN r.ts + {lo_sql} AND r.ts + {hi_sql}"
             rcols = {**(rcols or {}), **({"lo": np.asarray(lo)[self.right.hotel]} if lo_sql == "r.lo" else {}),
                      **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
-        select = "l.i AS l, r.i AS r, l.ts - r.ts AS dt"  # (BIGINT: ts can be anything)
-        if flags:
-            select += f", {self._flags_sql()} AS f"
+        # dt in 32 bits when the window bounds it (half the memory of millions of pairs)
+        bounded = lo is not None and max(np.abs(np.asarray(lo)).max(), np.abs(np.asarray(hi)).max()) < 2 ** 31
+        select = f"l.i AS l, r.i AS r, (l.ts - r.ts){'::INTEGER' if bounded else ''} AS dt"
         used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
         conn.register("_l", _frame(self.left, lmask, lcols or {}, {c for a, c in used if a == "l"}))
         conn.register("_r", _frame(self.right, rmask, rcols or {}, {c for a, c in used if a == "r"}))
@@ -110,13 +108,6 @@ class Leg:
             result = {k: v[keep] for k, v in result.items()}
         return result
 
-    def _flags_sql(self) -> str:
-        """`base_flags` and the amount flag as SQL over l and r."""
-        sql = f"(CASE WHEN (l.cl >> r.b) & 1 = 1 THEN {BIT['BRAND_MISMATCH']} ELSE 0 END)"
-        if self.name != "tpe_remittance":
-            sql += f" | (CASE WHEN l.d <> r.d THEN {BIT['TIMING_DIFFERENCE']} ELSE 0 END)"
-        return f"({sql} | (CASE WHEN l.a <> r.a THEN {BIT[self.amount_code]} ELSE 0 END))::INTEGER"
-
     def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:
         """How unlikely a time gap is: a posting normally follows the ticket; one before it
         (clock skew) costs more; the cost grows faster than the gap so that, among identical
@@ -130,7 +121,8 @@ class Leg:
     def base_flags(self, lf: np.ndarray, r: np.ndarray) -> np.ndarray:
         """Flags any match carries: a brand not explained by co-badging, records on different
         business dates (each day's écart shows its share)."""
-        flags = np.where(brands.compatible(self.left.brand[lf], self.right.brand[r]), 0, BIT["BRAND_MISMATCH"])
+        clash = (brands.CLASHES16[self.left.brand[lf]] >> self.right.brand[r]) & 1
+        flags = clash.astype(np.int32) * BIT["BRAND_MISMATCH"]
         if self.name != "tpe_remittance":
             flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
         return flags.astype(np.int32)
@@ -223,8 +215,6 @@ def _frame(side: Side, mask: np.ndarray, cols: dict, used: set[str]) -> pa.Table
     for name in sorted(used - {"i", "m"}):
         if name == "k":
             table[name] = side.card_keys(idx)
-        elif name == "cl":  # the brands this record's card cannot be (bits)
-            table[name] = brands.CLASHES16[side.brand if whole else side.brand[idx]]
         elif name in cols:
             table[name] = cols[name] if whole else _take(cols[name], idx)
         else:

@@ -68,8 +68,12 @@ def write_card_matches(batches, path: Path) -> None:
 
 
 def write_small(out: MatchOutput, paths: dict[str, Path]) -> None:
-    pq.write_table(out.exceptions, paths["exceptions"], compression="zstd")
-    pq.write_table(out.daily_summary, paths["daily_summary"], compression="zstd")
+    # dictionaries only where values repeat: ids would fill a dictionary page and be written twice
+    repeated = ["hotel_id", "business_date", "code", "record_kind", "detail", "leg", "card_brand", "resolution",
+                "opened_at"]
+    pq.write_table(out.exceptions, paths["exceptions"], compression="zstd", use_dictionary=repeated)
+    pq.write_table(out.daily_summary, paths["daily_summary"], compression="zstd",
+                   use_dictionary=["hotel_id", "business_date", "card_brand"])
 
 
 def _ahead(items, depth: int = 2):

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from lettrage.recon.matching.brands import brand_sql
 
 EPOCH = dt.date(1970, 1, 1)
+KEY_AMOUNT = (1 << 33) - 1
 
 
 @dataclass
@@ -47,13 +48,17 @@ class Side:
         return self.extra["_positions"]
 
     def card_keys(self, nodes: np.ndarray | None = None) -> np.ndarray:
-        """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64 (16 + 14 + 34
-        bits; amounts beyond +-85 million are clipped, so a join on it also compares amounts)."""
+        """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64: 16 + 14 +
+        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records)."""
         pick = (lambda a: a) if nodes is None else (lambda a: a[nodes])
         key = pick(self.hotel).astype(np.int64) << 48
         key |= np.maximum(pick(self.last4), 0).astype(np.int64) << 34
-        key |= np.clip(pick(self.amount), -(1 << 33) + 1, (1 << 33) - 1) + (1 << 33)
+        key |= np.clip(pick(self.amount), -KEY_AMOUNT, KEY_AMOUNT) + (1 << 33)
         return key
+
+    def keyed(self) -> np.ndarray:
+        """Records with a card number and an amount `card_keys` holds exactly."""
+        return (self.last4 >= 0) & (np.abs(self.amount) <= KEY_AMOUNT)
 
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)

@@ -98,18 +98,19 @@ SAME_CARD = "l.h = r.h AND l.c = r.c AND (l.a < 0) = (r.a < 0)"
 
 def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
                extra_flags: int = 0, twins: bool = True) -> int:
-    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel."""
+    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel. (An amount
+    beyond 85 million is left to the later stages.)"""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), "l.k = r.k AND l.a = r.a",
-                     lo, hi, flags=True)
+    cand = leg.pairs(conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", lo, hi)
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
         c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
-    lf, r, chosen = choose_pairs(leg, cand, cost, rules, twins=twins)
-    return leg.add_pairs(lf, r, stage, rule, extra_flags, base=cand["f"][chosen])
+    lf, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
+    cand.clear()  # millions of candidates: gone before the matches are recorded
+    return leg.add_pairs(lf, r, stage, rule, extra_flags, base=leg.base_flags(lf, r))  # same amounts
 
 
 def _compatible(leg: Leg, lf, r):
