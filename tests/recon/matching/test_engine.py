@@ -58,3 +58,26 @@ def test_checks_hold_and_output_is_deterministic(data):
     # transfers and cash never reach the ledger
     ids = first.card_matches.column("record_id")
     assert not pc.any(pc.starts_with(ids, "Q")).as_py()
+
+
+def test_every_pair_shows_its_records_time_and_amount_gaps(data, tmp_path):
+    """What the finance screen shows next to a match: the posting minus the ticket, in seconds and
+    in cents, read off the records themselves (a tolerant match shows its difference)."""
+    import duckdb
+
+    match_files(out=tmp_path, **_files(data))
+    rows = duckdb.sql(f"""
+        WITH m AS (SELECT * FROM read_parquet('{tmp_path / "card_matches.parquet"}') WHERE leg = 'pms_tpe'),
+        one AS (SELECT match_id FROM m GROUP BY match_id HAVING count(*) = 2),
+        l AS (SELECT m.* FROM m JOIN one USING (match_id) WHERE side = 'left'),
+        r AS (SELECT m.match_id, m.record_id FROM m JOIN one USING (match_id) WHERE side = 'right')
+        SELECT l.stage, l.time_delta_s, l.amount_delta_cents,
+               epoch(p.posted_at) - epoch(t.txn_at) AS dt,
+               p.amount_cents - CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents)
+                                     ELSE t.amount_cents END AS da
+        FROM l JOIN r USING (match_id)
+        JOIN read_parquet('{data / "pms_postings.parquet"}') p ON p.posting_id = l.record_id
+        JOIN read_parquet('{data / "tpe_transactions.parquet"}') t ON t.tpe_txn_id = r.record_id""").fetchall()
+    assert len(rows) > 19_000
+    assert all(dt_ == int(d) and da_ == a for _, dt_, da_, d, a in rows)
+    assert sum(1 for stage, _, da_, _, _ in rows if stage == "tolerant" and da_ != 0) > 20

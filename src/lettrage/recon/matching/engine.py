@@ -177,14 +177,13 @@ def _per_hotel(values: np.ndarray) -> np.ndarray:
 
 def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None) -> None:
     """The stages of PMS postings against terminal tickets. `settled(batches)` is told of the
-    pair batches made so far once the big exact stage is done (their rows can be written while
-    the other stages run)."""
+    exact stage's pair batches as soon as they are final (their rows can be written while the
+    other stages run)."""
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
-    stages.exact_card(leg, conn, rules, "exact", "card_amount_window", -w, w)
-    if settled is not None:
-        settled(list(leg.pairs_))
+    early = (lambda batch: settled([batch])) if settled is not None else None
+    stages.exact_card(leg, conn, rules, "exact", "card_amount_window", -w, w, early=early)
     clock.lap("pms_tpe.exact")
     stages.split_stage(leg, conn, rules, -w, w)
     clock.lap("pms_tpe.split")

@@ -34,6 +34,8 @@ class PairBatch:
     stage: str
     rule: str
     flags: np.ndarray  # int64 bits per pair
+    dt: np.ndarray | None = None  # l.ts - r.ts per pair, when the candidate join gave it
+    same_amount: bool = False  # the amounts are equal (no amount delta to work out)
 
 
 @dataclass
@@ -127,20 +129,22 @@ class Leg:
             flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
         return flags.astype(np.int32)
 
-    def add_pairs(self, lf, r, stage: str, rule: str, flags=0, base: np.ndarray | None = None) -> int:
-        """One-to-one matches with their extra flag bits; `base`: their base and amount flags when
-        the candidate join computed them already."""
+    def add_pairs(self, lf, r, stage: str, rule: str, flags=0, base: np.ndarray | None = None,
+                  dt: np.ndarray | None = None) -> int:
+        """One-to-one matches with their extra flag bits. `base`: their base flags, for pairs of
+        equal amounts (the exact stages); `dt`: their time gaps, when known."""
         lf, r = np.asarray(lf, dtype=np.int32), np.asarray(r, dtype=np.int32)
         if len(lf) == 0:
             return 0
         assert self.lfree[lf].all() and self.rfree[r].all(), "a record is matched twice"
+        same_amount = base is not None
         if base is None:
             delta = self.left.amount[lf] - self.right.amount[r]
             base = self.base_flags(lf, r) | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
         f = base.astype(np.int32) | np.asarray(flags, dtype=np.int32)
         self.lfree[lf] = False
         self.rfree[r] = False
-        self.pairs_.append(PairBatch(lf, r, stage, rule, f))
+        self.pairs_.append(PairBatch(lf, r, stage, rule, f, dt, same_amount))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(lf)
         return len(lf)
 

@@ -106,6 +106,8 @@ class Ledger:
         then do not depend on the order the candidates came back in)."""
         order = _in_left_order(b.lf, leg.left.n)  # in place: the batch is not kept twice
         b.lf, b.r, b.flags = b.lf[order], b.r[order], b.flags[order]
+        if b.dt is not None:
+            b.dt = b.dt[order]
         self._add((leg, b, None), 2 * len(order), f"{leg.name}:{b.stage}", len(order))
 
     def add_groups(self, leg: Leg, g: GroupBatch) -> None:
@@ -175,8 +177,9 @@ class Ledger:
                     lf, r = part.lf[a:a + ROWS_PER_BATCH], part.r[a:a + ROWS_PER_BATCH]
                     flags = part.flags[a:a + ROWS_PER_BATCH]
                     ids = leg.left.ids.take(pa.array(lf))
-                    dts = leg.left.ts[lf] - leg.right.ts[r]
-                    delta = leg.left.amount[lf] - leg.right.amount[r]
+                    dts = part.dt[a:a + ROWS_PER_BATCH] if part.dt is not None else leg.left.ts[lf] - leg.right.ts[r]
+                    delta = (np.zeros(len(lf), np.int64) if part.same_amount
+                             else leg.left.amount[lf] - leg.right.amount[r])
                     yield self._table(leg, 0, lf, ids, part.stage, part.rule, dts, delta, flags, ids)
                     yield self._table(leg, 1, r, ids, part.stage, part.rule, dts, delta, flags)
             else:

@@ -66,7 +66,7 @@ def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
 
 
 def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
-                 unique_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 unique_only: bool = False, uncontested=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One pair per record among the candidates; `cost` is an array over them or a function of
     candidate positions (priced only where records compete)."""
     lf, r = cand["l"], cand["r"]
@@ -87,7 +87,7 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
             later = earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
             return np.where(later, rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]], 0.0)
 
-    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
+    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp, uncontested)
     return lf[chosen], r[chosen], chosen
 
 
@@ -97,9 +97,10 @@ SAME_CARD = "l.h = r.h AND l.c = r.c AND (l.a < 0) = (r.a < 0)"
 
 
 def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
-               extra_flags: int = 0, twins: bool = True) -> int:
+               extra_flags: int = 0, twins: bool = True, early=None) -> int:
     """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel. (An amount
-    beyond 85 million is left to the later stages.)"""
+    beyond 85 million is left to the later stages.) `early(batch)` is handed the pairs no other
+    candidate contests as soon as they are known, the others come after."""
     L, R = leg.left, leg.right
     cand = leg.pairs(conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", lo, hi)
 
@@ -108,9 +109,22 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
         c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
-    lf, r, _ = choose_pairs(leg, cand, cost, rules, twins=twins)
-    cand.clear()  # millions of candidates: gone before the matches are recorded
-    return leg.add_pairs(lf, r, stage, rule, extra_flags, base=leg.base_flags(lf, r))  # same amounts
+    made = [0]
+
+    def record(mask):
+        lf, r = cand["l"][mask], cand["r"][mask]
+        made[0] += leg.add_pairs(lf, r, stage, rule, extra_flags, base=leg.base_flags(lf, r), dt=cand["dt"][mask])
+        if early is not None and len(lf):
+            early(leg.pairs_[-1])
+
+    taken = []
+    _, _, chosen = choose_pairs(leg, cand, cost, rules, twins=twins,
+                                uncontested=lambda simple: (taken.append(simple), record(simple)))
+    if taken:
+        chosen &= ~taken[0]
+    record(chosen)
+    cand.clear()  # millions of candidates: gone before anything else is made
+    return made[0]
 
 
 def _compatible(leg: Leg, lf, r):
