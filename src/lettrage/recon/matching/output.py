@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -61,11 +62,19 @@ def _flag_lists(bits: np.ndarray) -> pa.Array:
     offsets = np.zeros(len(bits) + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
     values = pa.array(EXCEPTION_CODES, pa.string()).take(pa.array(np.nonzero(on)[1]))
-    return pa.ListArray.from_arrays(pa.array(offsets), values)
+    return pa.ListArray.from_arrays(pa.array(offsets), values, type=MATCHES_SCHEMA.field("flags").type)
 
 
-def _dict(values: list[str], codes: np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(values, pa.string()))
+def _dict(values: list[str], codes) -> pa.DictionaryArray:
+    """Codes into `values` (all in range: not checked again); `codes` may be one pa.Array."""
+    indices = codes if isinstance(codes, pa.Array) else pa.array(np.asarray(codes, dtype=np.int32))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()), safe=False)
+
+
+@lru_cache(maxsize=64)
+def _same(n: int, code: int) -> pa.Array:
+    """n times the same code, as an Arrow array (made once per size and code: slices are mostly full)."""
+    return pa.array(np.full(n, code, dtype=np.int32))
 
 
 def _dates(days: np.ndarray) -> pa.Array:
@@ -81,6 +90,13 @@ def _in_left_order(lf: np.ndarray, n_left: int) -> np.ndarray:
 
 
 ROWS_PER_BATCH = 1 << 19
+# card_matches has no empty cell: its columns are required (parquet then writes no null markers,
+# a third less work for millions of rows).
+_KEY = pa.dictionary(pa.int32(), pa.string())
+MATCHES_SCHEMA = pa.schema([pa.field(name, kind, nullable=False) for name, kind in [
+    ("match_id", pa.string()), ("hotel_id", _KEY), ("business_date", pa.date32()), ("leg", _KEY), ("side", _KEY),
+    ("record_id", pa.string()), ("stage", _KEY), ("rule", _KEY), ("time_delta_s", pa.int64()),
+    ("amount_delta_cents", pa.int64()), ("flags", pa.list_(pa.field("element", pa.string(), nullable=False)))]])
 
 
 class Ledger:
@@ -205,19 +221,19 @@ class Ledger:
                dts: np.ndarray, delta: np.ndarray, flags: np.ndarray, record_id: pa.Array | None = None) -> pa.Table:
         s = leg.left if side == 0 else leg.right
         n = len(idx)
-        return pa.table({
+        return pa.Table.from_pydict({
             "match_id": _plain(match_id),
             "hotel_id": _dict(self.hotels, s.hotel[idx]),
             "business_date": _dates(s.bdate[idx]),
-            "leg": _dict(LEGS, np.full(n, LEGS.index(leg.name), dtype=np.int32)),
-            "side": _dict(SIDES, np.full(n, side, dtype=np.int32)),
+            "leg": _dict(LEGS, _same(n, LEGS.index(leg.name))),
+            "side": _dict(SIDES, _same(n, side)),
             "record_id": _plain(record_id if record_id is not None else s.ids.take(pa.array(idx))),
-            "stage": _dict(STAGES, np.full(n, STAGES.index(stage), dtype=np.int32)),
-            "rule": _dict([rule], np.zeros(n, dtype=np.int32)),  # a slice has one rule
+            "stage": _dict(STAGES, _same(n, STAGES.index(stage))),
+            "rule": _dict([rule], _same(n, 0)),  # a slice has one rule
             "time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
             "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)),
             "flags": _flag_lists(flags),
-        })
+        }, schema=MATCHES_SCHEMA)
 
     # --- exceptions ---------------------------------------------------------------------------
 
@@ -395,12 +411,7 @@ def _plain(a) -> pa.Array:
 
 
 def empty_matches() -> pa.Table:
-    return pa.table({"match_id": pa.array([], pa.string()), "hotel_id": pa.array([], pa.string()),
-                     "business_date": pa.array([], pa.date32()), "leg": pa.array([], pa.string()),
-                     "side": pa.array([], pa.string()), "record_id": pa.array([], pa.string()),
-                     "stage": pa.array([], pa.string()), "rule": pa.array([], pa.string()),
-                     "time_delta_s": pa.array([], pa.int64()), "amount_delta_cents": pa.array([], pa.int64()),
-                     "flags": pa.array([], pa.list_(pa.string()))})
+    return MATCHES_SCHEMA.empty_table()
 
 
 def empty_exceptions() -> pa.Table:
