@@ -525,28 +525,33 @@ def _grid(parts, hotels: list[str]) -> pa.Table:
         days = max(int(p[2].max()) for p in parts) - d0 + 1
     else:
         d0 = days = 1
-    present = np.zeros(len(hotels) * days, dtype=bool)  # hotel-days that occur, numbered densely
-    hotel_days = []
-    for _, hotel, bdate, *_ in parts:
-        hd = hotel.astype(np.int64) * days
-        hd += bdate
-        hd -= d0
-        present[hd] = True
-        hotel_days.append(hd)
-    number = np.cumsum(present) - 1
+    # cells (hotel, day, family) numbered over the whole grid when it is small, as it is for a
+    # group's year; else over the hotel-days that occur
+    dense = len(hotels) * days * n_fam < 1 << 26
+    if dense:
+        present = np.ones(len(hotels) * days, dtype=bool)
+        number = np.arange(len(hotels) * days, dtype=np.int32) * n_fam
+    else:
+        present = np.zeros(len(hotels) * days, dtype=bool)
+        for _, hotel, bdate, *_ in parts:
+            present[hotel.astype(np.int64) * days + bdate - d0] = True
+        number = ((np.cumsum(present) - 1) * n_fam).astype(np.int64)
     cells = int(present.sum()) * n_fam
-    small = np.int32 if cells < 2 ** 31 else np.int64
-    number = (number * n_fam).astype(small)
     sums = np.zeros((len(columns), cells), dtype=np.int64)
     counts = np.zeros((2, cells), dtype=np.int64)  # matched PMS records, open exceptions
     seen = np.zeros(cells, dtype=bool)
-    for (kind, _, _, fam, amount, flag), hd in zip(parts, hotel_days, strict=True):
-        cell = number[hd]
-        cell += fam.astype(small, copy=False)
+    for kind, hotel, bdate, fam, amount, flag in parts:
+        if dense:
+            cell = hotel.astype(np.int32) * np.int32(days * n_fam)
+            cell += ((bdate - d0) * n_fam).astype(np.int32, copy=False)
+        else:
+            cell = number[hotel.astype(np.int64) * days + bdate - d0]
+        cell += fam.astype(cell.dtype, copy=False)
         np.add.at(sums[kind], cell, amount)
-        seen[cell] = True
-        if kind in (0, 4):
-            counts[kind // 4] += np.bincount(cell[flag], minlength=cells)
+        every = np.bincount(cell, minlength=cells)
+        seen |= every > 0
+        if kind in (0, 4):  # counted: those flagged, most of them (all but the few not)
+            counts[kind // 4] += every - np.bincount(cell[~flag], minlength=cells)
     keep = np.flatnonzero(seen)
     hotel_day = np.flatnonzero(present)[keep // n_fam]
     fam = keep % n_fam
