@@ -69,12 +69,21 @@ class Leg:
     def __post_init__(self):
         self.lfree = np.ones(self.left.n, dtype=bool)
         self.rfree = np.ones(self.right.n, dtype=bool)
+        self._free: dict[int, np.ndarray] = {}
+
+    def free(self, side: int) -> np.ndarray:
+        """Positions of the side's records still free (0 left, 1 right), made once per change: the
+        later stages select among a few hundred thousand records, not among millions."""
+        if side not in self._free:
+            self._free[side] = np.flatnonzero(self.lfree if side == 0 else self.rfree).astype(np.int32)
+        return self._free[side]
 
     # --- candidates ---------------------------------------------------------------------------
 
     def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, on: str, lo=None, hi=None,
               lcols: dict | None = None, rcols: dict | None = None) -> dict[str, np.ndarray]:
-        """Candidate pairs among the masked records, joined in DuckDB `on` a SQL condition over
+        """Candidate pairs among some records of each side (a mask over the side, or positions),
+        joined in DuckDB `on` a SQL condition over
         aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
         amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
         the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
@@ -83,7 +92,7 @@ class Leg:
 
         Sides are handed to DuckDB without copies when most records are asked for, as a few
         columns when only the leftovers are."""
-        if not lmask.any() or not rmask.any():
+        if _empty(lmask) or _empty(rmask):
             return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
         cond = on
         if lo is not None:
@@ -143,6 +152,7 @@ class Leg:
             base = self.base_flags(lf, r) | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
         f = base.astype(np.int32) | np.asarray(flags, dtype=np.int32)
         self.lfree[lf] = False
+        self._free.clear()
         self.rfree[r] = False
         self.pairs_.append(PairBatch(lf, r, stage, rule, f, dt, same_amount))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(lf)
@@ -191,6 +201,7 @@ class Leg:
         np.add.at(rsum, rg, R.amount[rm])
         flags |= np.where(lsum != rsum, BIT[self.amount_code], 0).astype(np.int32)
         self.lfree[lm] = False
+        self._free.clear()
         self.rfree[rm] = False
         self.groups_.append(GroupBatch(lg, lm, rg, rm, stage, rule, flags))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + n
@@ -208,12 +219,16 @@ def _per_hotel(values, name: str) -> str:
     return str(int(values[0])) if len(values) and (values == values[0]).all() else f"r.{name}"
 
 
+def _empty(records: np.ndarray) -> bool:
+    return not records.any() if records.dtype == bool else len(records) == 0
+
+
 def _frame(side: Side, mask: np.ndarray, cols: dict, used: set[str]) -> pa.Table:
-    """The masked records of a side as a table for DuckDB, with the columns the query `used`: the
-    whole arrays (no copy) with the mask as column m when most records are wanted, else only
-    those records."""
-    whole = mask.sum() * 2 > side.n
-    idx = None if whole else np.flatnonzero(mask).astype(np.int32)
+    """Some records of a side (a mask, or positions) as a table for DuckDB, with the columns the
+    query `used`: the whole arrays (no copy) with the mask as column m when most records are
+    wanted, else only those records."""
+    whole = mask.dtype == bool and mask.sum() * 2 > side.n
+    idx = None if whole else (np.flatnonzero(mask) if mask.dtype == bool else mask).astype(np.int32, copy=False)
     base = {"ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount, "d": side.bdate, "b": side.brand}
     table = {"i": side.positions() if whole else idx, "m": mask if whole else np.ones(len(idx), dtype=bool)}
     for name in sorted(used - {"i", "m"}):
