@@ -361,12 +361,14 @@ def _paid_before_window(conn, side: Side, nodes: np.ndarray, hotels: list[str], 
 
 
 def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
-    """Each matched record's partner's brand (the first member on the other side of a group)."""
+    """Each matched record's partner's brand (the first member on the other side of a group),
+    where the record has no brand of its own (the only place it is used)."""
     pl = np.zeros(leg.left.n, dtype=np.int8)
     pr = np.zeros(leg.right.n, dtype=np.int8)
     for b in leg.pairs_:
-        pl[b.lf] = leg.right.brand[b.r]
-        pr[b.r] = leg.left.brand[b.lf]
+        for own, other, mine, theirs, out in ((leg.left, leg.right, b.lf, b.r, pl), (leg.right, leg.left, b.r, b.lf, pr)):
+            k = own.brand[mine] == 0
+            out[mine[k]] = other.brand[theirs[k]]
     for g in leg.groups_:
         first_l = g.lf[np.unique(g.lg, return_index=True)[1]]
         first_r = g.r[np.unique(g.rg, return_index=True)[1]]
