@@ -29,7 +29,7 @@ import numpy as np
 
 from lettrage.recon.matching import splits
 from lettrage.recon.matching.legs import BIT, Leg, pack
-from lettrage.recon.matching.select import earlier_twin, id_ranks, one_to_one
+from lettrage.recon.matching.select import id_ranks, one_to_one, twin_rank
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ class Rules:
     split_max_candidates: int = 12
     duplicate_tpe_s: int = 240  # "the same card charged the same amount twice within minutes"
     duplicate_pms_s: int = 900  # "the same payment posted twice": minutes apart
-    # the later of two identical postings / tickets, when one must go, costs this x the window
-    # (a posting's own lag tells the original from its repeat; two tickets need the penalty)
+    # a repeat of an identical posting / ticket, when one must go, costs this x the window, per
+    # repeat before it in its chain (a posting's own lag tells the original from its repeat; two
+    # tickets need the penalty; of three identical tickets the third goes, not the second)
     pms_twin_penalty: float = 0.3
     tpe_twin_penalty: float = 1.5
     psp_before_s: int = 3600
@@ -80,12 +81,12 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
     lp = rp = None
     if twins:
         def lp(nodes):
-            later = earlier_twin(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s)
-            return np.where(later, rules.pms_twin_penalty * leg.window_s[leg.left.hotel[nodes]], 0.0)
+            rank = twin_rank(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s)
+            return rank * rules.pms_twin_penalty * leg.window_s[leg.left.hotel[nodes]]
 
         def rp(nodes):
-            later = earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
-            return np.where(later, rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]], 0.0)
+            rank = twin_rank(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
+            return rank * rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]]
 
     chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
     return lf[chosen], r[chosen], chosen
