@@ -1,4 +1,5 @@
-"""Small hand-made days a credit manager would recognise: identical charges minutes apart."""
+"""Small hand-made days a credit manager would recognise: identical charges minutes apart, and a
+PMS whose clock was an hour off for a day."""
 
 from __future__ import annotations
 
@@ -51,3 +52,41 @@ def test_third_of_three_identical_charges_is_the_duplicate():
         postings=[("P-101", "10:01:00", "4242", 8000), ("P-102", "10:04:17", "4242", 8000)])
     assert set(pairs) == {("P-101", "T-A"), ("P-102", "T-B")}
     assert codes == {("T-C", "DUPLICATE_TPE")}
+
+
+def _hour_off_day(late_s: int = 0):
+    """Eight payments on the terminal; the PMS clock was an hour ahead that day (summer time set
+    twice): each posting shows 1 h plus its real delay after its ticket."""
+    tickets, postings = [], []
+    for k, amount in enumerate([12000, 8950, 30000, 4500, 21075, 9900, 15000, 6720]):
+        t = dt.datetime(2025, 3, 14, 8, 0) + dt.timedelta(minutes=75 * k)
+        delay = dt.timedelta(seconds=3600 + 120 + 40 * k)
+        tickets.append((f"T-{k}", t.strftime("%H:%M:%S"), f"{1000 + k}", amount))
+        postings.append((f"P-{k}", (t + delay).strftime("%H:%M:%S"), f"{1000 + k}", amount))
+    return tickets, postings
+
+
+def test_a_day_the_pms_clock_was_an_hour_off_is_not_a_day_of_late_postings():
+    tickets, postings = _hour_off_day()
+    # one of them really was posted late (50 min after the payment, on the shifted clock 1 h 50)
+    postings[3] = ("P-3", "13:35:00", "1003", 4500)  # ticket T-3 at 11:45
+    # and one was posted with a different amount (a 5.00 tip), still within the window
+    postings[5] = ("P-5", "15:41:00", "1005", 10400)  # ticket T-5 at 14:15, 99.00
+    pairs, codes = _run(tickets, postings)
+    assert len(pairs) == 8
+    assert pairs[("P-0", "T-0")] == ("card_amount_window_pms_clock", [])
+    assert pairs[("P-3", "T-3")] == ("late_posting_pms_clock", ["LATE_POSTING"])
+    assert pairs[("P-5", "T-5")] == ("amount_within_tolerance_pms_clock", ["AMOUNT_MISMATCH"])
+    assert codes == {("P-3", "LATE_POSTING"), ("P-5", "AMOUNT_MISMATCH")}
+
+
+def test_a_few_late_postings_are_not_a_clock_offset():
+    tickets, postings = _hour_off_day()
+    # a normal day: postings follow their tickets by minutes, two of them over an hour late
+    postings = [(i, (dt.datetime.combine(DAY, dt.time.fromisoformat(when)) - dt.timedelta(hours=1)).strftime("%H:%M:%S"),
+                 c, a) for i, when, c, a in postings]
+    postings[2] = ("P-2", "11:25:00", "1002", 30000)  # ticket T-2 at 10:30
+    postings[6] = ("P-6", "16:05:00", "1006", 15000)  # ticket T-6 at 15:30... 35 min
+    pairs, codes = _run(tickets, postings)
+    assert len(pairs) == 8 and all(not rule.endswith("_pms_clock") for rule, _ in pairs.values())
+    assert codes == {("P-2", "LATE_POSTING"), ("P-6", "LATE_POSTING")}

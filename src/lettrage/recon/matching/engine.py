@@ -178,21 +178,22 @@ def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None) -> Non
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
-    stages.exact_card(leg, conn, rules, "exact", "card_amount_window", -w, w)
+    # shift: the postings of days the PMS clock was hours off, by how much (None: no such day)
+    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w)
     if settled is not None:
         settled(list(leg.pairs_))
     clock.lap("pms_tpe.exact")
-    stages.split_stage(leg, conn, rules, -w, w)
+    stages.split_stage(leg, conn, rules, -w, w, shift=shift)
     clock.lap("pms_tpe.split")
     late = np.full_like(w, rules.late_posting_s)
     stages.exact_card(leg, conn, rules, "tolerant", "late_posting", w + 1, late,
-                      extra_flags=1 << CODE["LATE_POSTING"])
-    stages.tolerant_amount(leg, conn, rules, "tolerant", "amount_within_tolerance", -w, w)
+                      extra_flags=1 << CODE["LATE_POSTING"], shift=shift)
+    stages.tolerant_amount(leg, conn, rules, "tolerant", "amount_within_tolerance", -w, w, shift=shift)
     L, R = leg.left, leg.right
     stages.amount_only(leg, conn, rules, "tolerant", "last4_differs", -w, w, L.last4 >= 0, R.last4 >= 0,
-                       extra_on=" AND l.c <> r.c", flags=1 << CODE["PAN_MISMATCH"], hamming=True)
+                       extra_on=" AND l.c <> r.c", flags=1 << CODE["PAN_MISMATCH"], hamming=True, shift=shift)
     stages.amount_only(leg, conn, rules, "tolerant", "amount_time_no_card", -w, w, np.ones(L.n, bool),
-                       np.ones(R.n, bool), extra_on=" AND (l.c < 0 OR r.c < 0)", unique_only=True)
+                       np.ones(R.n, bool), extra_on=" AND (l.c < 0 OR r.c < 0)", unique_only=True, shift=shift)
     clock.lap("pms_tpe.tolerant")
 
 

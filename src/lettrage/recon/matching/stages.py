@@ -53,6 +53,10 @@ class Rules:
     psp_before_s: int = 3600
     psp_after_s: int = 3 * 24 * 3600
     void_window_s: int = 1800
+    # a PMS clock off by whole hours for a day (`pms_clock`): at most this many hours, seen on at
+    # least this many postings of the day
+    clock_max_hours: int = 3
+    clock_min_postings: int = 5
     refund_lookback_days: int = 180
 
 
@@ -94,15 +98,134 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
 
 # --- generic stages ---------------------------------------------------------------------------
 
+def _pairs(leg: Leg, conn, lmask, rmask, on: str, lo, hi, shift: np.ndarray | None, **kw) -> dict:
+    """`leg.pairs` with the window [lo, hi] applied to the posting's time minus its `shift` (a
+    PMS clock found off by whole hours, `pms_clock`); dt comes back corrected the same way."""
+    if shift is None:
+        return leg.pairs(conn, lmask, rmask, on, lo, hi, **kw)
+    h = leg.right.hotel
+    rcols = {**(kw.pop("rcols", None) or {}), "lo": np.asarray(lo, dtype=np.int64)[h],
+             "hi": np.asarray(hi, dtype=np.int64)[h]}
+    lcols = {**(kw.pop("lcols", None) or {}), "sh": shift}
+    cand = leg.pairs(conn, lmask, rmask, on + " AND l.ts - l.sh BETWEEN r.ts + r.lo AND r.ts + r.hi",
+                     lcols=lcols, rcols=rcols, **kw)
+    cand["dt"] = cand["dt"] - shift[cand["l"]]
+    return cand
+
+
+def _add_pairs(leg: Leg, lf, r, stage: str, rule: str, flags, base, shift: np.ndarray | None) -> int:
+    """`leg.add_pairs`; pairs whose posting was read on a corrected PMS clock get the rule
+    `<rule>_pms_clock` (their time_delta_s still shows the clocks as they were)."""
+    s = shift[lf] != 0 if shift is not None else None
+    if s is None or not s.any():
+        return leg.add_pairs(lf, r, stage, rule, flags, base=base)
+    made = 0
+    for part, name in ((~s, rule), (s, f"{rule}_pms_clock")):
+        made += leg.add_pairs(lf[part], r[part], stage, name, flags, base=None if base is None else base[part])
+    return made
+
+
+def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, lfree: np.ndarray | None = None,
+              rfree: np.ndarray | None = None) -> np.ndarray | None:
+    """A PMS clock off by whole hours for a hotel's business date (a time zone or summer time set
+    wrong): that day's postings all lag their tickets by about that many hours, so the exact stage
+    leaves nearly all of them. Read on what it left (`lfree`/`rfree`, default the leg's free
+    records), per hotel and business date of the posting:
+    - days where most card postings are left (the day's postings counted on every fourth one:
+      an estimate is enough), at least `clock_min_postings`;
+    - their postings' candidate tickets (same card and amount, up to `clock_max_hours` away):
+      the offset is the whole hours nearest the median lag, kept when that median lies within a
+      third of the window of them and most of the day's card postings have a ticket there.
+    Returns the offset (seconds) of every posting of such days, 0 elsewhere; None when none."""
+    L, R = leg.left, leg.right
+    lfree = leg.lfree if lfree is None else lfree
+    rfree = leg.rfree if rfree is None else rfree
+    left = np.flatnonzero(lfree & (L.last4 >= 0))
+    if len(left) < rules.clock_min_postings:
+        return None
+    left_key = pack((L.hotel[left], 16), (L.bdate[left], 24))
+    keys, n_left = np.unique(left_key, return_counts=True)
+    keys, n_left = keys[n_left >= rules.clock_min_postings], n_left[n_left >= rules.clock_min_postings]
+    if len(keys) == 0:
+        return None
+    # the day's card postings, counted on every fourth posting: enough to tell most from few
+    step, d0 = 4, int((keys & 0xFFFFFF).min())
+    span = int((keys & 0xFFFFFF).max()) - d0 + 1
+    hotels = np.full(len(window_s), -1, dtype=np.int64)  # the hotels of those days, numbered
+    hotels[np.unique(keys >> 24)] = np.arange(len(np.unique(keys >> 24)))
+    day, h = L.bdate[::step] - d0, hotels[L.hotel[::step]]
+    cell = np.where((day >= 0) & (day < span) & (h >= 0) & (L.last4[::step] >= 0), h * span + day, -1)
+    dense = np.bincount(cell[cell >= 0], minlength=int(hotels.max() + 1) * span)
+    day_postings = step * dense[hotels[keys >> 24] * span + (keys & 0xFFFFFF) - d0]
+
+    def most(count_per_key, of_keys):
+        return (count_per_key >= rules.clock_min_postings) & (count_per_key * 2 > day_postings[of_keys])
+
+    days = most(n_left, np.arange(len(keys)))
+    if not days.any():
+        return None
+    lm = np.zeros(L.n, dtype=bool)
+    lm[left[np.isin(left_key, keys[days])]] = True
+    far = np.asarray(window_s, dtype=np.int64) + rules.clock_max_hours * 3600
+    cand = leg.pairs(conn, lm, rfree & (R.last4 >= 0), "l.h = r.h AND l.c = r.c AND l.a = r.a", -far, far)
+    if len(cand["l"]) == 0:
+        return None
+    lf, dt = cand["l"], cand["dt"]
+    key = pack((L.hotel[lf], 16), (L.bdate[lf], 24))
+    order = np.lexsort((dt, key))
+    key, dt, lf = key[order], dt[order], lf[order]
+    ck, start, count = np.unique(key, return_index=True, return_counts=True)
+    median = (dt[start + (count - 1) // 2] + dt[start + count // 2]) / 2
+    hours = np.round(median / 3600).astype(np.int64)
+    w = window_s[ck >> 24]
+    near = (hours != 0) & (np.abs(median - hours * 3600) <= w / 3)
+    there = np.abs(dt - np.repeat(hours * 3600, count)) <= np.repeat(w, count)
+    posting = np.unique(lf[there])  # the postings with a ticket at that offset
+    found = np.bincount(np.searchsorted(ck, pack((L.hotel[posting], 16), (L.bdate[posting], 24))),
+                        minlength=len(ck))
+    good = near & most(found, np.searchsorted(keys, ck))
+    if not good.any():
+        return None
+    lkey = pack((L.hotel, 16), (L.bdate, 24))
+    at = np.searchsorted(ck[good], lkey).clip(0, int(good.sum()) - 1)
+    return np.where(ck[good][at] == lkey, (hours[good] * 3600)[at], 0)
+
+
 SAME_CARD = "l.h = r.h AND l.c = r.c AND (l.a < 0) = (r.a < 0)"
 
 
 def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
-               extra_flags: int = 0, twins: bool = True) -> int:
-    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel."""
+               extra_flags: int = 0, twins: bool = True, shift: np.ndarray | None = None) -> int:
+    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel (the
+    posting's time corrected by `shift`, see `pms_clock`)."""
+    lf, r, base = _exact_choice(leg, conn, rules, lo, hi, twins, shift)
+    return _add_pairs(leg, lf, r, stage, rule, extra_flags, base, shift)
+
+
+def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w: np.ndarray) -> np.ndarray | None:
+    """The exact stage within the window [-w, w], then the PMS clock read on what it leaves
+    (`pms_clock`). On a day the clock was hours off, the pairs the stage found for that day's
+    postings are other payments of the same card and amount (the real ones lie hours apart): they
+    are not kept, and the day's postings are matched on the corrected clock. Returns the
+    postings' clock offsets (None: none found), for the later stages."""
+    lf, r, base = _exact_choice(leg, conn, rules, -w, w, True, None)
+    left_l, left_r = leg.lfree.copy(), leg.rfree.copy()
+    left_l[lf] = False
+    left_r[r] = False
+    shift = pms_clock(leg, conn, rules, w, left_l, left_r)
+    if shift is None:
+        leg.add_pairs(lf, r, stage, rule, 0, base=base)
+        return None
+    keep = shift[lf] == 0
+    leg.add_pairs(lf[keep], r[keep], stage, rule, 0, base=base[keep])
+    exact_card(leg, conn, rules, stage, rule, -w, w, shift=shift)
+    return shift
+
+
+def _exact_choice(leg: Leg, conn, rules: Rules, lo, hi, twins: bool, shift) -> tuple:
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
-                     "l.h = r.h AND l.c = r.c AND l.a = r.a", lo, hi, flags=True)
+    cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
+                  "l.h = r.h AND l.c = r.c AND l.a = r.a", lo, hi, shift, flags=True)
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
@@ -110,7 +233,7 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
     lf, r, chosen = choose_pairs(leg, cand, cost, rules, twins=twins)
-    return leg.add_pairs(lf, r, stage, rule, extra_flags, base=cand["f"][chosen])
+    return lf, r, cand["f"][chosen]
 
 
 def _compatible(leg: Leg, lf, r):
@@ -120,11 +243,11 @@ def _compatible(leg: Leg, lf, r):
 
 
 def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
-                    same_day: bool = False) -> int:
+                    same_day: bool = False, shift: np.ndarray | None = None) -> int:
     """Same card and sign within the window, amounts differ within max(tolerance, pct of amount)."""
     L, R = leg.left, leg.right
     on = SAME_CARD + " AND l.a <> r.a" + (" AND l.d = r.d" if same_day else "")
-    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi)
+    cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi, shift)
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return 0
@@ -137,15 +260,16 @@ def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.
     w = leg.window_s[L.hotel[lf]].astype(np.float64)
     cost = leg.time_cost(cand["dt"], lf, rules.skew_factor) + 4.0 * w * delta / np.maximum(np.abs(R.amount[r]), 1)
     lf, r, _ = choose_pairs(leg, cand, cost, rules)
-    return leg.add_pairs(lf, r, stage, rule)
+    return _add_pairs(leg, lf, r, stage, rule, 0, None, shift)
 
 
 def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lmask, rmask,
-                extra_on: str = "", flags: int = 0, unique_only: bool = False, hamming: bool = False) -> int:
+                extra_on: str = "", flags: int = 0, unique_only: bool = False, hamming: bool = False,
+                shift: np.ndarray | None = None) -> int:
     """Same hotel and amount within [lo, hi]: for keying errors on the last 4 (extra_on) and for
     records without a card number (unique pairs only)."""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi)
+    cand = _pairs(leg, conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi, shift)
     if len(cand["l"]) == 0:
         return 0
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
@@ -154,7 +278,7 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
         cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
                                2.0 * leg.window_s[L.hotel[cand["l"]]])
     lf, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
-    return leg.add_pairs(lf, r, stage, rule, flags)
+    return _add_pairs(leg, lf, r, stage, rule, flags, None, shift)
 
 
 def _keying_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -195,22 +319,22 @@ def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", misma
     return made
 
 
-def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray) -> int:
+def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray, shift: np.ndarray | None = None) -> int:
     """One-to-many then many-to-one, by subset sums in blocks of the same card and sign."""
     made = 0
     for direction in ("one_to_many", "many_to_one"):
-        made += _split_direction(leg, conn, rules, lo, hi, direction)
+        made += _split_direction(leg, conn, rules, lo, hi, direction, shift)
     return made
 
 
-def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str) -> int:
+def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str, shift=None) -> int:
     L, R = leg.left, leg.right
     lm = leg.lfree & (L.last4 >= 0)
     rm = leg.rfree & (R.last4 >= 0)
     f = rules.split_window_factor
-    cand = leg.pairs(conn, lm, rm, SAME_CARD + " AND " +
-                     ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
-                     (lo * f).astype(np.int64), (hi * f).astype(np.int64))
+    cand = _pairs(leg, conn, lm, rm, SAME_CARD + " AND " +
+                  ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
+                  (lo * f).astype(np.int64), (hi * f).astype(np.int64), shift)
     if len(cand["l"]) == 0:
         return 0
     if direction == "one_to_many":
