@@ -90,3 +90,21 @@ def test_a_few_late_postings_are_not_a_clock_offset():
     pairs, codes = _run(tickets, postings)
     assert len(pairs) == 8 and all(not rule.endswith("_pms_clock") for rule, _ in pairs.values())
     assert codes == {("P-2", "LATE_POSTING"), ("P-6", "LATE_POSTING")}
+
+
+def test_the_same_round_amount_on_another_card_is_not_a_keying_error():
+    # A busy morning: 80.00 on card ...0924 at the terminal at 10:00, never posted; 80.00 posted on
+    # card ...5331 at 09:43, no ticket for it. Same amount, but another card altogether, posted
+    # before the payment: two exceptions, not one payment keyed wrong.
+    # At 12:00 150.00 on ...1243, posted at 12:20 on ...1234: two digits swapped, a typo.
+    # At 15:00 423.30 on ...7331, posted at 15:02 on ...9434: another card number, but right after
+    # the payment with the same rare amount: matched, for a look.
+    pairs, codes = _run(
+        tickets=[("T-1", "10:00:00", "0924", 8000), ("T-2", "12:00:00", "1243", 15000),
+                 ("T-3", "15:00:00", "7331", 42330)],
+        postings=[("P-1", "09:43:00", "5331", 8000), ("P-2", "12:20:00", "1234", 15000),
+                  ("P-3", "15:02:00", "9434", 42330)])
+    assert pairs == {("P-2", "T-2"): ("last4_differs", ["PAN_MISMATCH"]),
+                     ("P-3", "T-3"): ("last4_differs", ["PAN_MISMATCH"])}
+    assert codes == {("P-1", "MISSING_IN_TPE"), ("T-1", "MISSING_IN_PMS"), ("P-2", "PAN_MISMATCH"),
+                     ("P-3", "PAN_MISMATCH")}

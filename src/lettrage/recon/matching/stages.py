@@ -55,6 +55,10 @@ class Rules:
     void_window_s: int = 1800
     # a PMS clock off by whole hours for a day (`pms_clock`): at most this many hours, seen on at
     # least this many postings of the day
+    # a posting matched to a ticket of the same amount whose last 4 is not a typo of its own
+    # (PAN_MISMATCH, another card number): at most this long before / after the ticket
+    other_card_before_s: int = 120
+    other_card_after_s: int = 900
     clock_max_hours: int = 3
     clock_min_postings: int = 5
     refund_lookback_days: int = 180
@@ -275,8 +279,13 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
     cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
     if hamming:  # a typo (one digit, or two neighbours swapped) is likelier than another card
-        cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
-                               2.0 * leg.window_s[L.hotel[cand["l"]]])
+        typo = _keying_error(L.last4[cand["l"]], R.last4[cand["r"]])
+        # Another card number altogether is weak evidence (a busy day has many payments of 50.00
+        # or 80.00): only of a compatible brand, posted just after the ticket.
+        keep = typo | (_compatible(leg, cand["l"], cand["r"]) & (cand["dt"] >= -rules.other_card_before_s)
+                       & (cand["dt"] <= rules.other_card_after_s))
+        cand = {k: v[keep] for k, v in cand.items()}
+        cost = cost[keep] + np.where(typo[keep], 0.0, 2.0 * leg.window_s[L.hotel[cand["l"]]])
     lf, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
     return _add_pairs(leg, lf, r, stage, rule, flags, None, shift)
 
