@@ -108,3 +108,13 @@ def test_the_same_round_amount_on_another_card_is_not_a_keying_error():
                      ("P-3", "T-3"): ("last4_differs", ["PAN_MISMATCH"])}
     assert codes == {("P-1", "MISSING_IN_TPE"), ("T-1", "MISSING_IN_PMS"), ("P-2", "PAN_MISMATCH"),
                      ("P-3", "PAN_MISMATCH")}
+
+
+def test_a_posting_repeated_before_its_payment_is_the_duplicate():
+    # 374.97 on card ...8113 posted at 09:00, the guest pays it at the terminal at 09:08, and it is
+    # posted again at 09:14:30. The ticket goes with the posting after it; the one left over is
+    # the same payment posted twice, not a posting without a ticket.
+    pairs, codes = _run(tickets=[("T-1", "09:08:12", "8113", 37497)],
+                        postings=[("P-1", "09:00:00", "8113", 37497), ("P-2", "09:14:30", "8113", 37497)])
+    assert set(pairs) == {("P-2", "T-1")}
+    assert codes == {("P-1", "DUPLICATE_PMS")}

@@ -281,22 +281,24 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
 
 
 def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
-    """Which of `nodes` repeat an earlier record of the same side (same hotel, card and amount,
-    at most `within_s` before, or the same second and a lower position): the second of two
-    identical charges or postings. (Of two identical records the engine gives the ticket to the
-    earlier unless time says otherwise; when the later one took it, the earlier is not its
-    repeat but a record of its own.)"""
+    """Which of `nodes` (the side's records left unmatched) repeat another record of the side
+    (same hotel, card and amount): an earlier one at most `within_s` before (or the same second
+    and a lower position), or a matched one at most `within_s` after -- the same payment twice,
+    whichever of the two took the counterpart (of two identical postings minutes apart with one
+    ticket between them, the one left is the duplicate even when it came first)."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     x = nodes[side.last4[nodes] >= 0].astype(np.int32)
+    matched = np.ones(side.n, dtype=bool)
+    matched[nodes] = False
     conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
                                   "ts": side.ts[x]}))
-    conn.register("_a", _whole(side))
+    conn.register("_a", _whole(side, m=matched))
     try:
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i
-            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts
-            AND (a.ts < x.ts OR a.i < x.i)""").fetchnumpy()["i"]
+            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
+            AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.m)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")
