@@ -118,3 +118,16 @@ def test_a_posting_repeated_before_its_payment_is_the_duplicate():
                         postings=[("P-1", "09:00:00", "8113", 37497), ("P-2", "09:14:30", "8113", 37497)])
     assert set(pairs) == {("P-2", "T-1")}
     assert codes == {("P-1", "DUPLICATE_PMS")}
+
+
+def test_a_refund_a_minute_before_the_sale_on_another_terminals_clock_has_its_original():
+    # 243.10 paid on card ...1426 at 14:27:39 on a terminal whose clock is two minutes ahead; 97.24
+    # of it refunded at 14:26:12 on another terminal. The card did pay here: no REFUND_UNMATCHED.
+    # A refund to card ...5550, which paid nothing here, is one.
+    pairs, codes = _run(
+        tickets=[("T-SALE", "14:27:39", "1426", 24310), ("T-REF", "14:26:12", "1426", -9724),
+                 ("T-ODD", "16:00:00", "5550", -5000)],
+        postings=[("P-SALE", "14:31:00", "1426", 24310), ("P-REF", "14:29:00", "1426", -9724),
+                  ("P-ODD", "16:03:00", "5550", -5000)])
+    assert len(pairs) == 3
+    assert codes == {("T-ODD", "REFUND_UNMATCHED")}

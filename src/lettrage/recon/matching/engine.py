@@ -313,7 +313,8 @@ def _whole(side: Side, **cols) -> pa.Table:
 
 def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules: Rules):
     """A function telling, for refund tickets, whether the same card paid at the hotel before
-    (looking back beyond the run's window: the sale may be days older than its refund). Every
+    (looking back beyond the run's window: the sale may be days older than its refund; "before"
+    up to `rules.refund_clock_s` after, as terminals' clocks differ by minutes). Every
     refund of the run is looked up once, in one join; the tickets before the window only for
     refunds the run itself does not explain, and only when asked."""
     lookback = rules.refund_lookback_days * 86400
@@ -323,7 +324,7 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
     conn.register("_paid", _whole(side))
     try:
         found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.h = x.h AND p.c = x.c
-            AND p.a > 0 AND p.ts < x.ts AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
+            AND p.a > 0 AND p.ts < x.ts + {int(rules.refund_clock_s)} AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
     finally:
         conn.unregister("_refunds")
         conn.unregister("_paid")

@@ -62,6 +62,7 @@ class Rules:
     clock_max_hours: int = 3
     clock_min_postings: int = 5
     refund_lookback_days: int = 180
+    refund_clock_s: int = 300  # a sale this much after its refund still counts (terminals' clocks)
 
 
 def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
