@@ -54,13 +54,13 @@ def test_third_of_three_identical_charges_is_the_duplicate():
     assert codes == {("T-C", "DUPLICATE_TPE")}
 
 
-def _hour_off_day(late_s: int = 0):
+def _hour_off_day(offset_s: int = 3600):
     """Eight payments on the terminal; the PMS clock was an hour ahead that day (summer time set
-    twice): each posting shows 1 h plus its real delay after its ticket."""
+    twice): each posting shows 1 h (`offset_s`) plus its real delay after its ticket."""
     tickets, postings = [], []
     for k, amount in enumerate([12000, 8950, 30000, 4500, 21075, 9900, 15000, 6720]):
         t = dt.datetime(2025, 3, 14, 8, 0) + dt.timedelta(minutes=75 * k)
-        delay = dt.timedelta(seconds=3600 + 120 + 40 * k)
+        delay = dt.timedelta(seconds=offset_s + 120 + 40 * k)
         tickets.append((f"T-{k}", t.strftime("%H:%M:%S"), f"{1000 + k}", amount))
         postings.append((f"P-{k}", (t + delay).strftime("%H:%M:%S"), f"{1000 + k}", amount))
     return tickets, postings
@@ -131,3 +131,10 @@ def test_a_refund_a_minute_before_the_sale_on_another_terminals_clock_has_its_or
                   ("P-ODD", "16:03:00", "5550", -5000)])
     assert len(pairs) == 3
     assert codes == {("T-ODD", "REFUND_UNMATCHED")}
+
+
+def test_a_pms_clock_an_hour_behind_is_read_too():
+    tickets, postings = _hour_off_day(-3600)
+    pairs, codes = _run(tickets, postings)
+    assert len(pairs) == 8 and {rule for rule, _ in pairs.values()} == {"card_amount_window_pms_clock"}
+    assert codes == set()

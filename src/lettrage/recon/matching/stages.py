@@ -53,12 +53,12 @@ class Rules:
     psp_before_s: int = 3600
     psp_after_s: int = 3 * 24 * 3600
     void_window_s: int = 1800
-    # a PMS clock off by whole hours for a day (`pms_clock`): at most this many hours, seen on at
-    # least this many postings of the day
     # a posting matched to a ticket of the same amount whose last 4 is not a typo of its own
     # (PAN_MISMATCH, another card number): at most this long before / after the ticket
     other_card_before_s: int = 120
     other_card_after_s: int = 900
+    # a PMS clock off by whole hours for a day (`pms_clock`): at most this many hours, seen on at
+    # least this many postings of the day
     clock_max_hours: int = 3
     clock_min_postings: int = 5
     refund_lookback_days: int = 180
