@@ -133,9 +133,9 @@ def _add_pairs(leg: Leg, lf, r, stage: str, rule: str, flags, base, shift: np.nd
 def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, lfree: np.ndarray | None = None,
               rfree: np.ndarray | None = None) -> np.ndarray | None:
     """A PMS clock off by whole hours for a hotel's business date (a time zone or summer time set
-    wrong): that day's postings all lag their tickets by about that many hours, so the exact stage
-    leaves nearly all of them. Read on what it left (`lfree`/`rfree`, default the leg's free
-    records), per hotel and business date of the posting:
+    wrong): that day's postings all lag their tickets by about that many hours, so none has a
+    ticket within the window. Read on the records without one (`lfree`/`rfree`, default the
+    leg's free records), per hotel and business date of the posting:
     - days where most card postings are left (the day's postings counted on every fourth one:
       an estimate is enough), at least `clock_min_postings`;
     - their postings' candidate tickets (same card and amount, up to `clock_max_hours` away):
@@ -208,22 +208,26 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
 
 
 def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w: np.ndarray) -> np.ndarray | None:
-    """The exact stage within the window [-w, w], then the PMS clock read on what it leaves
-    (`pms_clock`). On a day the clock was hours off, the pairs the stage found for that day's
-    postings are other payments of the same card and amount (the real ones lie hours apart): they
-    are not kept, and the day's postings are matched on the corrected clock. Returns the
-    postings' clock offsets (None: none found), for the later stages."""
-    lf, r, base = _exact_choice(leg, conn, rules, -w, w, True, None)
-    left_l, left_r = leg.lfree.copy(), leg.rfree.copy()
-    left_l[lf] = False
-    left_r[r] = False
-    shift = pms_clock(leg, conn, rules, w, left_l, left_r)
-    if shift is None:
-        leg.add_pairs(lf, r, stage, rule, 0, base=base)
-        return None
-    keep = shift[lf] == 0
-    leg.add_pairs(lf[keep], r[keep], stage, rule, 0, base=base[keep])
-    exact_card(leg, conn, rules, stage, rule, -w, w, shift=shift)
+    """The exact stage within the window [-w, w], the PMS clock read first (`pms_clock`) on the
+    records without any candidate in the window: on a day the clock was hours off nearly all the
+    day's postings have none (their tickets lie hours apart; what they have are other payments
+    of the same card and amount). Those days' postings are kept out of the window's choice and
+    matched on the corrected clock. Returns the postings' clock offsets (None: none found), for
+    the later stages."""
+    L, R = leg.left, leg.right
+    cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
+                  "l.h = r.h AND l.c = r.c AND l.a = r.a", -w, w, None, flags=True)
+    alone_l, alone_r = leg.lfree.copy(), leg.rfree.copy()
+    alone_l[cand["l"]] = False
+    alone_r[cand["r"]] = False
+    shift = pms_clock(leg, conn, rules, w, alone_l, alone_r)
+    if shift is not None:
+        keep = shift[cand["l"]] == 0
+        cand = {k: v[keep] for k, v in cand.items()}
+    lf, r, base = _choose_exact(leg, cand, rules, True)
+    leg.add_pairs(lf, r, stage, rule, 0, base=base)
+    if shift is not None:
+        exact_card(leg, conn, rules, stage, rule, -w, w, shift=shift)
     return shift
 
 
@@ -231,6 +235,11 @@ def _exact_choice(leg: Leg, conn, rules: Rules, lo, hi, twins: bool, shift) -> t
     L, R = leg.left, leg.right
     cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
                   "l.h = r.h AND l.c = r.c AND l.a = r.a", lo, hi, shift, flags=True)
+    return _choose_exact(leg, cand, rules, twins)
+
+
+def _choose_exact(leg: Leg, cand: dict, rules: Rules, twins: bool) -> tuple:
+    L = leg.left
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
