@@ -289,16 +289,14 @@ def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     x = nodes[side.last4[nodes] >= 0].astype(np.int32)
-    matched = np.ones(side.n, dtype=bool)
-    matched[nodes] = False
     conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
                                   "ts": side.ts[x]}))
-    conn.register("_a", _whole(side, m=matched))
-    try:
+    conn.register("_a", _whole(side))
+    try:  # a record of the card not among _x is a matched one
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i
             AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
-            AND (a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.m)""").fetchnumpy()["i"]
+            WHERE a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.i NOT IN (SELECT i FROM _x)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")

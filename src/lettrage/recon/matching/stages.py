@@ -130,27 +130,34 @@ def _add_pairs(leg: Leg, lf, r, stage: str, rule: str, flags, base, shift: np.nd
     return made
 
 
-def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, lfree: np.ndarray | None = None,
-              rfree: np.ndarray | None = None) -> np.ndarray | None:
+def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, busy_l: np.ndarray | None = None,
+              busy_r: np.ndarray | None = None) -> np.ndarray | None:
     """A PMS clock off by whole hours for a hotel's business date (a time zone or summer time set
     wrong): that day's postings all lag their tickets by about that many hours, so none has a
-    ticket within the window. Read on the records without one (`lfree`/`rfree`, default the
-    leg's free records), per hotel and business date of the posting:
-    - days where most card postings are left (the day's postings counted on every fourth one:
-      an estimate is enough), at least `clock_min_postings`;
+    ticket within the window. Read on the free records without one (`busy_l`/`busy_r`: the
+    records that have one), per hotel and business date of the posting:
+    - days where most card postings are left (at least a quarter of the hotel's average day,
+      then most of the day's own postings, counted on every fourth one: an estimate is enough),
+      at least `clock_min_postings`;
     - their postings' candidate tickets (same card and amount, up to `clock_max_hours` away):
       the offset is the whole hours nearest the median lag, kept when that median lies within a
       third of the window of them and most of the day's card postings have a ticket there.
     Returns the offset (seconds) of every posting of such days, 0 elsewhere; None when none."""
     L, R = leg.left, leg.right
-    lfree = leg.lfree if lfree is None else lfree
-    rfree = leg.rfree if rfree is None else rfree
-    left = np.flatnonzero(lfree & (L.last4 >= 0))
+    lfree = leg.lfree & (L.last4 >= 0)
+    if busy_l is not None:
+        lfree[busy_l] = False
+    left = np.flatnonzero(lfree)
     if len(left) < rules.clock_min_postings:
         return None
     left_key = pack((L.hotel[left], 16), (L.bdate[left], 24))
     keys, n_left = np.unique(left_key, return_counts=True)
-    keys, n_left = keys[n_left >= rules.clock_min_postings], n_left[n_left >= rules.clock_min_postings]
+    # a quarter of the hotel's average day at least (its postings over the run's days, counted on
+    # every 16th), before the day's own count below
+    days = L.bdate[::16]
+    average = 16 * np.bincount(L.hotel[::16], minlength=len(window_s)) / (int(days.max()) - int(days.min()) + 1)
+    many = (n_left >= rules.clock_min_postings) & (4 * n_left >= average[keys >> 24])
+    keys, n_left = keys[many], n_left[many]
     if len(keys) == 0:
         return None
     # the day's card postings, counted on every fourth posting: enough to tell most from few
@@ -172,7 +179,10 @@ def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, lfree: np.ndar
     lm = np.zeros(L.n, dtype=bool)
     lm[left[np.isin(left_key, keys[days])]] = True
     far = np.asarray(window_s, dtype=np.int64) + rules.clock_max_hours * 3600
-    cand = leg.pairs(conn, lm, rfree & (R.last4 >= 0), "l.h = r.h AND l.c = r.c AND l.a = r.a", -far, far)
+    rfree = leg.rfree & (R.last4 >= 0)
+    if busy_r is not None:
+        rfree[busy_r] = False
+    cand = leg.pairs(conn, lm, rfree, "l.h = r.h AND l.c = r.c AND l.a = r.a", -far, far)
     if len(cand["l"]) == 0:
         return None
     lf, dt = cand["l"], cand["dt"]
@@ -217,10 +227,7 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
     L, R = leg.left, leg.right
     cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0),
                   "l.h = r.h AND l.c = r.c AND l.a = r.a", -w, w, None, flags=True)
-    alone_l, alone_r = leg.lfree.copy(), leg.rfree.copy()
-    alone_l[cand["l"]] = False
-    alone_r[cand["r"]] = False
-    shift = pms_clock(leg, conn, rules, w, alone_l, alone_r)
+    shift = pms_clock(leg, conn, rules, w, cand["l"], cand["r"])
     if shift is not None:
         keep = shift[cand["l"]] == 0
         cand = {k: v[keep] for k, v in cand.items()}
