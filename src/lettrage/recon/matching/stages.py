@@ -2,11 +2,15 @@
 
 pms_tpe (PMS card postings vs terminal tickets):
   reference    the posting's reference is the ticket's "numéro du fichier remis"
-  exact        same hotel, last 4 and amount, within the hotel's window (either side of it)
+  exact        same hotel, last 4 and amount, within the hotel's window (either side of it);
+               first, days the PMS clock was whole hours off (nearly no posting of the day has
+               a ticket in the window, most have one hours away) are read, and every stage
+               measures their postings' times on the corrected clock (rules *_pms_clock)
   split        one posting for several tickets of the same card, or the reverse (subset sums)
   late         same card and amount, posted after the window, up to a day later   -> LATE_POSTING
   tolerant     same card, within the window, amounts differ within the tolerance  -> AMOUNT_MISMATCH
   pan          same amount within the window, last 4 differ (keying error)        -> PAN_MISMATCH
+               (another card number altogether: a compatible brand, posted just after)
   no_card      same amount within the window, one side has no card number, and neither has
                another candidate
 pms_psp (PMS postings on the PSP code vs paid PSP operations):
