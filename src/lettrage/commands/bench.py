@@ -137,9 +137,11 @@ def _print(args, summary, rows_in, rss, base, scores, gen_s, digest) -> None:
     for k, v in scores["kinds"].items():
         print(f"{k:<28}{v['predicted']:>10}{v['truth']:>10}{_f(v['precision']):>11}{_f(v['precision_value_equivalent']):>11}"
               f"{_f(v['recall']):>9}{_f(v['recall_in_window']):>10}")
-    print(f"{'exception code':<28}{'predicted':>10}{'truth':>10}{'precision':>11}{'recall':>9}")
+    print(f"{'exception code':<28}{'predicted':>10}{'truth':>10}{'precision':>11}{'value-eq P':>11}{'recall':>9}"
+          f"{'value-eq R':>11}")
     for k, v in scores["codes"].items():
-        print(f"{k:<28}{v['predicted']:>10}{v['truth']:>10}{_f(v['precision']):>11}{_f(v['recall']):>9}")
+        print(f"{k:<28}{v['predicted']:>10}{v['truth']:>10}{_f(v['precision']):>11}"
+              f"{_f(v.get('precision_value_equivalent')):>11}{_f(v['recall']):>9}{_f(v.get('recall_value_equivalent')):>11}")
     print(f"result hash {digest}")
 
 

@@ -23,6 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from lettrage.recon.matching.stages import Rules
+
 COMMON = np.array([250, 500, 1000, 1500, 2000, 3000, 5000, 8000, 10000, 20000], dtype=np.int64)
 # card schemes: (terminal label, PMS code brand); co-badged CB cards print CB on the terminal 70 % of the time
 SCHEMES = [("CB", "VISA"), ("CB", "MASTERCARD"), ("VISA", "VISA"), ("MASTERCARD", "MASTERCARD"),
@@ -74,6 +76,8 @@ SCENARIOS = {
     "remittances": Scenario("remittances", remittances=True),
 }
 WINDOW_S = 1800
+DUP_TPE_S, DUP_PMS_S = 180, 900  # the most a duplicate ticket / posting follows its original
+RULES = Rules()  # "within minutes" (DOMAIN's duplicates) as the engine's rules count it
 TOLERANCE_CENTS = 2000
 
 KINDS = ["normal", "missing_pms", "pms_orphan", "dup_pms", "dup_tpe", "refund", "amount_mismatch", "split_1k",
@@ -258,9 +262,9 @@ def _chunk(rng, sc: Scenario, chunk: int, hotel_nos: np.ndarray, counts: np.ndar
     e = idx[kind == K["pms_orphan"]]
     P.add(e, pms_ts[e], amount[e], last4[e], pms_brand[e], MAIN)
     e = idx[kind == K["dup_tpe"]]
-    T.add(e, tpe_ts[e] + rng.integers(30, 180, len(e)), amount[e], last4[e], tpe_brand[e], DUP)
+    T.add(e, tpe_ts[e] + rng.integers(30, DUP_TPE_S, len(e)), amount[e], last4[e], tpe_brand[e], DUP)
     e = idx[kind == K["dup_pms"]]
-    P.add(e, pms_ts[e] + rng.integers(60, 900, len(e)), amount[e], last4[e], pms_brand[e], DUP)
+    P.add(e, pms_ts[e] + rng.integers(60, DUP_PMS_S, len(e)), amount[e], last4[e], pms_brand[e], DUP)
     for kname, parts_side in (("split_1k", P), ("split_k1", T)):
         es = idx[kind == K[kname]]
         k = rng.integers(2, sc.split_max + 1, len(es))
@@ -289,6 +293,23 @@ def _chunk(rng, sc: Scenario, chunk: int, hotel_nos: np.ndarray, counts: np.ndar
     oe = rng.integers(0, n, m)
     P.add(oe, ts[oe] + 300, np.full(m, 5000), -1, -1, MAIN, ch=np.where(rng.random(m) < .6, 2, 3))
     return _tables(rng, sc, chunk, hotel, offset, kind, K, T.done(), P.done(), S.done() if len(e) else None)
+
+
+def _repeats(hotel, last4, amount, ts, missing, within_s: int) -> np.ndarray:
+    """Which `missing` records (no counterpart on the other side) are, as far as the data can
+    tell, duplicates: an identical record (hotel, card, amount) at most `within_s` seconds before
+    them, or after them when that one has its counterpart (which of two identical charges is "the
+    duplicate" is then arbitrary: the scorer counts either)."""
+    order = np.lexsort((ts, amount, last4, hotel))
+    h, c, a, t, m = hotel[order], last4[order], amount[order], ts[order], missing[order]
+    same = (h[1:] == h[:-1]) & (c[1:] == c[:-1]) & (a[1:] == a[:-1]) & (c[1:] >= 0) & (t[1:] - t[:-1] <= within_s)
+    after_one = np.zeros(len(t), dtype=bool)  # an identical record just before
+    after_one[1:] = same
+    before_kept = np.zeros(len(t), dtype=bool)  # an identical record just after, not missing
+    before_kept[:-1] = same & ~m[1:]
+    out = np.zeros(len(t), dtype=bool)
+    out[order] = m & (after_one | before_kept)
+    return out
 
 
 def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Table]:
@@ -336,11 +357,19 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
                          "kind": _text(truth_kind[t["e"][tg]], ["one_to_one", "one_to_many", "many_to_one"]),
                          "side": pa.array(np.full(int(tg.sum()), "right")), "record_id": tid.filter(pa.array(tg))})]
     codes, recs = [], []
+    # A ticket never posted (a posting with no ticket) next to an identical one of the same card,
+    # amount and hotel minutes apart is, in the data, a duplicate (DOMAIN: "the same card charged
+    # the same amount twice within minutes", minutes as the engine's rules count them): nothing
+    # tells it from one, so the truth says so.
+    miss_t = (k_t == K["missing_pms"]) & (t["role"] == MAIN)
+    miss_p = (k_p == K["pms_orphan"]) & (p["ch"] == 0)
+    twin_t = _repeats(hotel[t["e"]], t["l4"], t["amt"], t["ts"], miss_t, RULES.duplicate_tpe_s)
+    twin_p = _repeats(hotel[p["e"]], p["l4"], p["amt"], p["ts"], miss_p & (p["l4"] >= 0), RULES.duplicate_pms_s)
     for code, mask, ids in (
-            ("MISSING_IN_PMS", (k_t == K["missing_pms"]) & (t["role"] == MAIN), tid),
-            ("DUPLICATE_TPE", t["role"] == DUP, tid),
-            ("MISSING_IN_TPE", (k_p == K["pms_orphan"]) & (p["ch"] == 0), pid),
-            ("DUPLICATE_PMS", p["role"] == DUP, pid),
+            ("MISSING_IN_PMS", miss_t & ~twin_t, tid),
+            ("DUPLICATE_TPE", (t["role"] == DUP) | twin_t, tid),
+            ("MISSING_IN_TPE", miss_p & ~twin_p, pid),
+            ("DUPLICATE_PMS", (p["role"] == DUP) | twin_p, pid),
             ("AMOUNT_MISMATCH", (k_p == K["amount_mismatch"]) & (p["role"] == MAIN), pid),
             ("PAN_MISMATCH", (k_p == K["pan"]) & (p["role"] == MAIN), pid),
             ("BRAND_MISMATCH", (k_p == K["brand"]) & (p["role"] == MAIN), pid),

@@ -9,6 +9,8 @@ many_to_one), `amount_mismatch` (a one-to-one pair whose posting carries AMOUNT_
 A predicted pair is right if the truth pairs the same records. "Value-equivalent" also counts a
 pair right when the truth pairs its posting with an identical ticket (same hotel, card, amount):
 swapping two identical charges changes nothing a person could check.
+Exception codes likewise: precision and recall, and value-equivalent ones that also count an
+exception on a record identical to the one the truth names, minutes from it (`_code_swaps`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
+SWAP_S = 900  # identical records this close: which one an exception is about is arbitrary
 
 
 def _src(path: Path) -> str:
@@ -55,8 +59,10 @@ def score(out_dir: Path, truth_matches: Path, truth_anomalies: Path, inputs: dic
         equivalent = "FALSE"
         if inputs and "pms_postings" in inputs and "tpe_transactions" in inputs:
             conn.execute(f"""CREATE OR REPLACE TEMP TABLE keys AS
-                SELECT posting_id AS id, hotel_id, card_last4, amount_cents FROM {_src(inputs['pms_postings'])}
-                UNION ALL SELECT tpe_txn_id, hotel_id, card_last4, amount_cents FROM {_src(inputs['tpe_transactions'])}""")
+                SELECT posting_id AS id, 'pms' AS src, hotel_id, card_last4, amount_cents,
+                       epoch(posted_at::TIMESTAMPTZ) AS ts FROM {_src(inputs['pms_postings'])}
+                UNION ALL SELECT tpe_txn_id, 'tpe', hotel_id, card_last4, amount_cents, epoch(txn_at::TIMESTAMPTZ)
+                FROM {_src(inputs['tpe_transactions'])}""")
             equivalent = """EXISTS (SELECT 1 FROM truth_pairs t JOIN keys a ON a.id = t.r JOIN keys b ON b.id = p.r
                                WHERE t.leg = p.leg AND t.l = p.l AND a.hotel_id = b.hotel_id
                                  AND a.card_last4 IS NOT DISTINCT FROM b.card_last4 AND a.amount_cents = b.amount_cents)
@@ -84,16 +90,40 @@ def score(out_dir: Path, truth_matches: Path, truth_anomalies: Path, inputs: dic
                 "precision": _ratio(correct, predicted), "precision_value_equivalent": _ratio(equiv, predicted),
                 "recall": _ratio(found, truth), "recall_in_window": _ratio(fw, tw)}
         codes = {}
+        swaps = _code_swaps(conn) if equivalent != "FALSE" else {}
         for code, predicted, truth, both in conn.execute("""
             WITH p AS (SELECT DISTINCT code, record_id FROM px), t AS (SELECT DISTINCT code, record_id FROM ta)
             SELECT coalesce(p.code, t.code) AS code, count(p.code), count(t.code), count(p.code) FILTER (WHERE t.code IS NOT NULL)
             FROM p FULL JOIN t ON p.code = t.code AND p.record_id = t.record_id GROUP BY ALL ORDER BY 1""").fetchall():
             codes[code] = {"predicted": predicted, "truth": truth, "precision": _ratio(both, predicted),
-                           "recall": _ratio(both, truth)}
+                           "recall": _ratio(both, truth),
+                           "precision_value_equivalent": _ratio(both + swaps.get(code, 0), predicted),
+                           "recall_value_equivalent": _ratio(both + swaps.get(code, 0), truth)}
         return {"kinds": kinds, "codes": codes}
     finally:
         if own:
             conn.close()
+
+
+def _code_swaps(conn, within_s: int = SWAP_S) -> dict[str, int]:
+    """Per code, exceptions on the "wrong" one of identical records: the engine flags record x,
+    the truth an identical record y (same table, hotel, card, amount, at most `within_s` apart),
+    neither flags the other. Of two identical charges minutes apart, which one is the duplicate
+    (or the one never posted) is arbitrary; x and y are paired one to one, in time order."""
+    rows = conn.execute(f"""
+        WITH p AS (SELECT DISTINCT code, record_id FROM px), t AS (SELECT DISTINCT code, record_id FROM ta),
+        only_p AS (SELECT p.* FROM p ANTI JOIN t ON t.code = p.code AND t.record_id = p.record_id),
+        only_t AS (SELECT t.* FROM t ANTI JOIN p ON t.code = p.code AND t.record_id = p.record_id),
+        a AS (SELECT o.code, k.*, row_number() OVER (PARTITION BY o.code, k.src, k.hotel_id, k.card_last4,
+                     k.amount_cents ORDER BY k.ts, k.id) AS n
+              FROM only_p o JOIN keys k ON k.id = o.record_id WHERE k.card_last4 IS NOT NULL),
+        b AS (SELECT o.code, k.*, row_number() OVER (PARTITION BY o.code, k.src, k.hotel_id, k.card_last4,
+                     k.amount_cents ORDER BY k.ts, k.id) AS n
+              FROM only_t o JOIN keys k ON k.id = o.record_id WHERE k.card_last4 IS NOT NULL)
+        SELECT a.code, count(*) FROM a JOIN b ON a.code = b.code AND a.src = b.src AND a.hotel_id = b.hotel_id
+          AND a.card_last4 = b.card_last4 AND a.amount_cents = b.amount_cents AND a.n = b.n
+          AND abs(a.ts - b.ts) <= {int(within_s)} GROUP BY ALL""").fetchall()
+    return dict(rows)
 
 
 def _ratio(a: int, b: int) -> float | None:

@@ -182,20 +182,21 @@ def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None) -> Non
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
+    # shift: the postings of days the PMS clock was hours off, by how much (None: no such day)
     early = (lambda batch: settled([batch])) if settled is not None else None
-    stages.exact_card(leg, conn, rules, "exact", "card_amount_window", -w, w, early=early)
+    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w, early=early)
     clock.lap("pms_tpe.exact")
-    stages.split_stage(leg, conn, rules, -w, w)
+    stages.split_stage(leg, conn, rules, -w, w, shift=shift)
     clock.lap("pms_tpe.split")
     late = np.full_like(w, rules.late_posting_s)
     stages.exact_card(leg, conn, rules, "tolerant", "late_posting", w + 1, late,
-                      extra_flags=1 << CODE["LATE_POSTING"])
-    stages.tolerant_amount(leg, conn, rules, "tolerant", "amount_within_tolerance", -w, w)
+                      extra_flags=1 << CODE["LATE_POSTING"], shift=shift)
+    stages.tolerant_amount(leg, conn, rules, "tolerant", "amount_within_tolerance", -w, w, shift=shift)
     L, R = leg.left, leg.right
     stages.amount_only(leg, conn, rules, "tolerant", "last4_differs", -w, w, L.last4 >= 0, R.last4 >= 0,
-                       extra_on=" AND l.c <> r.c", flags=1 << CODE["PAN_MISMATCH"], hamming=True)
+                       extra_on=" AND l.c <> r.c", flags=1 << CODE["PAN_MISMATCH"], hamming=True, shift=shift)
     stages.amount_only(leg, conn, rules, "tolerant", "amount_time_no_card", -w, w, np.ones(L.n, bool),
-                       np.ones(R.n, bool), extra_on=" AND (l.c < 0 OR r.c < 0)", unique_only=True)
+                       np.ones(R.n, bool), extra_on=" AND (l.c < 0 OR r.c < 0)", unique_only=True, shift=shift)
     clock.lap("pms_tpe.tolerant")
 
 
@@ -283,22 +284,22 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
 
 
 def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
-    """Which of `nodes` repeat an earlier record of the same side (same hotel, card and amount,
-    at most `within_s` before, or the same second and a lower position): the second of two
-    identical charges or postings. (Of two identical records the engine gives the ticket to the
-    earlier unless time says otherwise; when the later one took it, the earlier is not its
-    repeat but a record of its own.)"""
+    """Which of `nodes` (the side's records left unmatched) repeat another record of the side
+    (same hotel, card and amount): an earlier one at most `within_s` before (or the same second
+    and a lower position), or a matched one at most `within_s` after -- the same payment twice,
+    whichever of the two took the counterpart (of two identical postings minutes apart with one
+    ticket between them, the one left is the duplicate even when it came first)."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
     x = nodes[side.last4[nodes] >= 0].astype(np.int32)
     conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
                                   "ts": side.ts[x]}))
     conn.register("_a", _whole(side))
-    try:
+    try:  # a record of the card not among _x is a matched one
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i
-            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts
-            AND (a.ts < x.ts OR a.i < x.i)""").fetchnumpy()["i"]
+            AND a.ts BETWEEN x.ts - {int(within_s)} AND x.ts + {int(within_s)}
+            WHERE a.ts < x.ts OR (a.ts = x.ts AND a.i < x.i) OR a.i NOT IN (SELECT i FROM _x)""").fetchnumpy()["i"]
     finally:
         conn.unregister("_x")
         conn.unregister("_a")
@@ -313,7 +314,8 @@ def _whole(side: Side, **cols) -> pa.Table:
 
 def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules: Rules):
     """A function telling, for refund tickets, whether the same card paid at the hotel before
-    (looking back beyond the run's window: the sale may be days older than its refund). Every
+    (looking back beyond the run's window: the sale may be days older than its refund; "before"
+    up to `rules.refund_clock_s` after, as terminals' clocks differ by minutes). Every
     refund of the run is looked up once, in one join; the tickets before the window only for
     refunds the run itself does not explain, and only when asked."""
     lookback = rules.refund_lookback_days * 86400
@@ -323,7 +325,7 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
     conn.register("_paid", _whole(side))
     try:
         found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.h = x.h AND p.c = x.c
-            AND p.a > 0 AND p.ts < x.ts AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
+            AND p.a > 0 AND p.ts < x.ts + {int(rules.refund_clock_s)} AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]
     finally:
         conn.unregister("_refunds")
         conn.unregister("_paid")

@@ -157,11 +157,16 @@ def _assign_one(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, nl: int, n
     return np.array([(x, y) in made for x, y in zip(rows.tolist(), cols.tolist(), strict=True)], dtype=bool)
 
 
-def earlier_twin(k: np.ndarray, t: np.ndarray, within_s: int) -> np.ndarray:
-    """For each record (key k, time t): does another with the same key come at most `within_s`
-    seconds before it? (The later of two identical charges or postings.)"""
+def twin_rank(k: np.ndarray, t: np.ndarray, within_s: int) -> np.ndarray:
+    """For each record (key k, time t): how many records with the same key precede it in its
+    chain of repeats (each at most `within_s` seconds after the one before): 0 for an original,
+    1 for its first repeat, 2 for a repeat of that repeat... Of three identical charges minutes
+    apart with two postings, the third is the one left over, not the second."""
     order = np.lexsort((t, k))
-    out = np.zeros(len(k), dtype=bool)
-    same = (k[order][1:] == k[order][:-1]) & (t[order][1:] - t[order][:-1] <= within_s)
-    out[order[1:]] = same
+    ks, ts = k[order], t[order]
+    brk = np.ones(len(k), dtype=bool)
+    brk[1:] = (ks[1:] != ks[:-1]) | (ts[1:] - ts[:-1] > within_s)
+    start = np.maximum.accumulate(np.where(brk, np.arange(len(k)), 0))
+    out = np.empty(len(k), dtype=np.int64)
+    out[order] = np.arange(len(k)) - start
     return out

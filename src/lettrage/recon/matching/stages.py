@@ -2,11 +2,15 @@
 
 pms_tpe (PMS card postings vs terminal tickets):
   reference    the posting's reference is the ticket's "numéro du fichier remis"
-  exact        same hotel, last 4 and amount, within the hotel's window (either side of it)
+  exact        same hotel, last 4 and amount, within the hotel's window (either side of it);
+               first, days the PMS clock was whole hours off (nearly no posting of the day has
+               a ticket in the window, most have one hours away) are read, and every stage
+               measures their postings' times on the corrected clock (rules *_pms_clock)
   split        one posting for several tickets of the same card, or the reverse (subset sums)
   late         same card and amount, posted after the window, up to a day later   -> LATE_POSTING
   tolerant     same card, within the window, amounts differ within the tolerance  -> AMOUNT_MISMATCH
   pan          same amount within the window, last 4 differ (keying error)        -> PAN_MISMATCH
+               (another card number altogether: a compatible brand, posted just after)
   no_card      same amount within the window, one side has no card number, and neither has
                another candidate
 pms_psp (PMS postings on the PSP code vs paid PSP operations):
@@ -29,7 +33,7 @@ import numpy as np
 
 from lettrage.recon.matching import splits
 from lettrage.recon.matching.legs import BIT, Leg, pack
-from lettrage.recon.matching.select import earlier_twin, id_ranks, one_to_one
+from lettrage.recon.matching.select import id_ranks, one_to_one, twin_rank
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,24 @@ class Rules:
     split_max_candidates: int = 12
     duplicate_tpe_s: int = 240  # "the same card charged the same amount twice within minutes"
     duplicate_pms_s: int = 900  # "the same payment posted twice": minutes apart
-    # the later of two identical postings / tickets, when one must go, costs this x the window
-    # (a posting's own lag tells the original from its repeat; two tickets need the penalty)
+    # a repeat of an identical posting / ticket, when one must go, costs this x the window, per
+    # repeat before it in its chain (a posting's own lag tells the original from its repeat; two
+    # tickets need the penalty; of three identical tickets the third goes, not the second)
     pms_twin_penalty: float = 0.3
     tpe_twin_penalty: float = 1.5
     psp_before_s: int = 3600
     psp_after_s: int = 3 * 24 * 3600
     void_window_s: int = 1800
+    # a posting matched to a ticket of the same amount whose last 4 is not a typo of its own
+    # (PAN_MISMATCH, another card number): at most this long before / after the ticket
+    other_card_before_s: int = 120
+    other_card_after_s: int = 900
+    # a PMS clock off by whole hours for a day (`pms_clock`): at most this many hours, seen on at
+    # least this many postings of the day
+    clock_max_hours: int = 3
+    clock_min_postings: int = 5
     refund_lookback_days: int = 180
+    refund_clock_s: int = 300  # a sale this much after its refund still counts (terminals' clocks)
 
 
 def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
@@ -80,12 +94,12 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
     lp = rp = None
     if twins:
         def lp(nodes):
-            later = earlier_twin(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s)
-            return np.where(later, rules.pms_twin_penalty * leg.window_s[leg.left.hotel[nodes]], 0.0)
+            rank = twin_rank(card_key(leg.left, nodes), leg.left.ts[nodes], rules.duplicate_pms_s)
+            return rank * rules.pms_twin_penalty * leg.window_s[leg.left.hotel[nodes]]
 
         def rp(nodes):
-            later = earlier_twin(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
-            return np.where(later, rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]], 0.0)
+            rank = twin_rank(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
+            return rank * rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]]
 
     chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp, uncontested)
     return lf[chosen], r[chosen], chosen
@@ -93,16 +107,148 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
 
 # --- generic stages ---------------------------------------------------------------------------
 
+def _pairs(leg: Leg, conn, lmask, rmask, on: str, lo, hi, shift: np.ndarray | None, **kw) -> dict:
+    """`leg.pairs` with the window [lo, hi] applied to the posting's time minus its `shift` (a
+    PMS clock found off by whole hours, `pms_clock`); dt comes back corrected the same way."""
+    if shift is None:
+        return leg.pairs(conn, lmask, rmask, on, lo, hi, **kw)
+    h = leg.right.hotel
+    rcols = {**(kw.pop("rcols", None) or {}), "lo": np.asarray(lo, dtype=np.int64)[h],
+             "hi": np.asarray(hi, dtype=np.int64)[h]}
+    lcols = {**(kw.pop("lcols", None) or {}), "sh": shift}
+    cand = leg.pairs(conn, lmask, rmask, on + " AND l.ts - l.sh BETWEEN r.ts + r.lo AND r.ts + r.hi",
+                     lcols=lcols, rcols=rcols, **kw)
+    cand["dt"] = cand["dt"] - shift[cand["l"]]
+    return cand
+
+
+def _add_pairs(leg: Leg, lf, r, stage: str, rule: str, flags, base, shift: np.ndarray | None, dt=None) -> int:
+    """`leg.add_pairs`; pairs whose posting was read on a corrected PMS clock get the rule
+    `<rule>_pms_clock` (their time_delta_s still shows the clocks as they were)."""
+    s = shift[lf] != 0 if shift is not None else None
+    if s is None or not s.any():
+        return leg.add_pairs(lf, r, stage, rule, flags, base=base, dt=dt)
+    made = 0
+    for part, name in ((~s, rule), (s, f"{rule}_pms_clock")):
+        made += leg.add_pairs(lf[part], r[part], stage, name, flags, base=None if base is None else base[part],
+                              dt=None if dt is None else dt[part])
+    return made
+
+
+def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, busy_l: np.ndarray | None = None,
+              busy_r: np.ndarray | None = None) -> np.ndarray | None:
+    """A PMS clock off by whole hours for a hotel's business date (a time zone or summer time set
+    wrong): that day's postings all lag their tickets by about that many hours, so none has a
+    ticket within the window. Read on the free records without one (`busy_l`/`busy_r`: the
+    records that have one), per hotel and business date of the posting:
+    - days where most card postings are left (at least a quarter of the hotel's average day,
+      then most of the day's own postings, counted on every fourth one: an estimate is enough),
+      at least `clock_min_postings`;
+    - their postings' candidate tickets (same card and amount, up to `clock_max_hours` away):
+      the offset is the whole hours nearest the median lag, kept when that median lies within a
+      third of the window of them and most of the day's card postings have a ticket there.
+    Returns the offset (seconds) of every posting of such days, 0 elsewhere; None when none."""
+    L, R = leg.left, leg.right
+    lfree = leg.lfree & (L.last4 >= 0)
+    if busy_l is not None:
+        lfree[busy_l] = False
+    left = np.flatnonzero(lfree)
+    if len(left) < rules.clock_min_postings:
+        return None
+    left_key = pack((L.hotel[left], 16), (L.bdate[left], 24))
+    keys, n_left = np.unique(left_key, return_counts=True)
+    # a quarter of the hotel's average day at least (its postings over the run's days, counted on
+    # every 16th), before the day's own count below
+    days = L.bdate[::16]
+    average = 16 * np.bincount(L.hotel[::16], minlength=len(window_s)) / (int(days.max()) - int(days.min()) + 1)
+    many = (n_left >= rules.clock_min_postings) & (4 * n_left >= average[keys >> 24])
+    keys, n_left = keys[many], n_left[many]
+    if len(keys) == 0:
+        return None
+    # the day's card postings, counted on every fourth posting: enough to tell most from few
+    step, d0 = 4, int((keys & 0xFFFFFF).min())
+    span = int((keys & 0xFFFFFF).max()) - d0 + 1
+    hotels = np.full(len(window_s), -1, dtype=np.int64)  # the hotels of those days, numbered
+    hotels[np.unique(keys >> 24)] = np.arange(len(np.unique(keys >> 24)))
+    day, h = L.bdate[::step] - d0, hotels[L.hotel[::step]]
+    cell = np.where((day >= 0) & (day < span) & (h >= 0) & (L.last4[::step] >= 0), h * span + day, -1)
+    dense = np.bincount(cell[cell >= 0], minlength=int(hotels.max() + 1) * span)
+    day_postings = step * dense[hotels[keys >> 24] * span + (keys & 0xFFFFFF) - d0]
+
+    def most(count_per_key, of_keys):
+        return (count_per_key >= rules.clock_min_postings) & (count_per_key * 2 > day_postings[of_keys])
+
+    days = most(n_left, np.arange(len(keys)))
+    if not days.any():
+        return None
+    lm = np.zeros(L.n, dtype=bool)
+    lm[left[np.isin(left_key, keys[days])]] = True
+    far = np.asarray(window_s, dtype=np.int64) + rules.clock_max_hours * 3600
+    rfree = leg.rfree & (R.last4 >= 0)
+    if busy_r is not None:
+        rfree[busy_r] = False
+    cand = leg.pairs(conn, lm, rfree, "l.h = r.h AND l.c = r.c AND l.a = r.a", -far, far)
+    if len(cand["l"]) == 0:
+        return None
+    lf, dt = cand["l"], cand["dt"]
+    key = pack((L.hotel[lf], 16), (L.bdate[lf], 24))
+    order = np.lexsort((dt, key))
+    key, dt, lf = key[order], dt[order], lf[order]
+    ck, start, count = np.unique(key, return_index=True, return_counts=True)
+    median = (dt[start + (count - 1) // 2] + dt[start + count // 2]) / 2
+    hours = np.round(median / 3600).astype(np.int64)
+    w = window_s[ck >> 24]
+    near = (hours != 0) & (np.abs(median - hours * 3600) <= w / 3)
+    there = np.abs(dt - np.repeat(hours * 3600, count)) <= np.repeat(w, count)
+    posting = np.unique(lf[there])  # the postings with a ticket at that offset
+    found = np.bincount(np.searchsorted(ck, pack((L.hotel[posting], 16), (L.bdate[posting], 24))),
+                        minlength=len(ck))
+    good = near & most(found, np.searchsorted(keys, ck))
+    if not good.any():
+        return None
+    lkey = pack((L.hotel, 16), (L.bdate, 24))
+    at = np.searchsorted(ck[good], lkey).clip(0, int(good.sum()) - 1)
+    return np.where(ck[good][at] == lkey, (hours[good] * 3600)[at], 0)
+
+
 SAME_CARD = "l.h = r.h AND l.c = r.c AND (l.a < 0) = (r.a < 0)"
 
 
 def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
-               extra_flags: int = 0, twins: bool = True, early=None) -> int:
-    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel. (An amount
-    beyond 85 million is left to the later stages.) `early(batch)` is handed the pairs no other
-    candidate contests as soon as they are known, the others come after."""
+               extra_flags: int = 0, twins: bool = True, shift: np.ndarray | None = None, early=None) -> int:
+    """Same hotel, last 4 and amount; l.ts - r.ts within [lo, hi] of the ticket's hotel (the
+    posting's time corrected by `shift`, see `pms_clock`). An amount beyond 85 million is left to
+    the later stages. `early(batch)` is handed the pairs no other candidate contests as soon as
+    they are known, the others come after."""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", lo, hi)
+    cand = _pairs(leg, conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", lo, hi, shift)
+    return _choose_exact(leg, cand, rules, stage, rule, extra_flags, twins, shift, early)
+
+
+def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w: np.ndarray,
+                         early=None) -> np.ndarray | None:
+    """The exact stage within the window [-w, w], the PMS clock read first (`pms_clock`) on the
+    records without any candidate in the window: on a day the clock was hours off nearly all the
+    day's postings have none (their tickets lie hours apart; what they have are other payments
+    of the same card and amount). Those days' postings are kept out of the window's choice and
+    matched on the corrected clock. Returns the postings' clock offsets (None: none found), for
+    the later stages."""
+    L, R = leg.left, leg.right
+    cand = leg.pairs(conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", -w, w)
+    shift = pms_clock(leg, conn, rules, w, cand["l"], cand["r"])
+    if shift is not None:
+        keep = shift[cand["l"]] == 0
+        cand = {k: v[keep] for k, v in cand.items()}
+    _choose_exact(leg, cand, rules, stage, rule, 0, True, None, early)
+    if shift is not None:
+        exact_card(leg, conn, rules, stage, rule, -w, w, shift=shift, early=early)
+    return shift
+
+
+def _choose_exact(leg: Leg, cand: dict, rules: Rules, stage: str, rule: str, extra_flags: int, twins: bool,
+                  shift: np.ndarray | None, early) -> int:
+    """One pair per record among exact candidates, recorded as they become final."""
+    L = leg.left
 
     def cost(e):
         lf, r = cand["l"][e], cand["r"][e]
@@ -112,10 +258,14 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
     made = [0]
 
     def record(mask):
-        lf, r = cand["l"][mask], cand["r"][mask]
-        made[0] += leg.add_pairs(lf, r, stage, rule, extra_flags, base=leg.base_flags(lf, r), dt=cand["dt"][mask])
-        if early is not None and len(lf):
-            early(leg.pairs_[-1])
+        lf, r, dt = cand["l"][mask], cand["r"][mask], cand["dt"][mask]
+        if shift is not None:
+            dt = dt + shift[lf]  # the gap as the clocks showed it
+        before = len(leg.pairs_)
+        made[0] += _add_pairs(leg, lf, r, stage, rule, extra_flags, leg.base_flags(lf, r), shift, dt)
+        if early is not None:
+            for batch in leg.pairs_[before:]:
+                early(batch)
 
     taken = []
     _, _, chosen = choose_pairs(leg, cand, cost, rules, twins=twins,
@@ -134,11 +284,11 @@ def _compatible(leg: Leg, lf, r):
 
 
 def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarray, hi: np.ndarray,
-                    same_day: bool = False) -> int:
+                    same_day: bool = False, shift: np.ndarray | None = None) -> int:
     """Same card and sign within the window, amounts differ within max(tolerance, pct of amount)."""
     L, R = leg.left, leg.right
     on = SAME_CARD + " AND l.a <> r.a" + (" AND l.d = r.d" if same_day else "")
-    cand = leg.pairs(conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi)
+    cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi, shift)
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return 0
@@ -151,24 +301,30 @@ def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.
     w = leg.window_s[L.hotel[lf]].astype(np.float64)
     cost = leg.time_cost(cand["dt"], lf, rules.skew_factor) + 4.0 * w * delta / np.maximum(np.abs(R.amount[r]), 1)
     lf, r, _ = choose_pairs(leg, cand, cost, rules)
-    return leg.add_pairs(lf, r, stage, rule)
+    return _add_pairs(leg, lf, r, stage, rule, 0, None, shift)
 
 
 def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lmask, rmask,
-                extra_on: str = "", flags: int = 0, unique_only: bool = False, hamming: bool = False) -> int:
+                extra_on: str = "", flags: int = 0, unique_only: bool = False, hamming: bool = False,
+                shift: np.ndarray | None = None) -> int:
     """Same hotel and amount within [lo, hi]: for keying errors on the last 4 (extra_on) and for
     records without a card number (unique pairs only)."""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi)
+    cand = _pairs(leg, conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi, shift)
     if len(cand["l"]) == 0:
         return 0
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
     cost = cost + np.where(_compatible(leg, cand["l"], cand["r"]), 0.0, 3.0 * leg.window_s[L.hotel[cand["l"]]])
     if hamming:  # a typo (one digit, or two neighbours swapped) is likelier than another card
-        cost = cost + np.where(_keying_error(L.last4[cand["l"]], R.last4[cand["r"]]), 0.0,
-                               2.0 * leg.window_s[L.hotel[cand["l"]]])
+        typo = _keying_error(L.last4[cand["l"]], R.last4[cand["r"]])
+        # Another card number altogether is weak evidence (a busy day has many payments of 50.00
+        # or 80.00): only of a compatible brand, posted just after the ticket.
+        keep = typo | (_compatible(leg, cand["l"], cand["r"]) & (cand["dt"] >= -rules.other_card_before_s)
+                       & (cand["dt"] <= rules.other_card_after_s))
+        cand = {k: v[keep] for k, v in cand.items()}
+        cost = cost[keep] + np.where(typo[keep], 0.0, 2.0 * leg.window_s[L.hotel[cand["l"]]])
     lf, r, _ = choose_pairs(leg, cand, cost, rules, unique_only=unique_only)
-    return leg.add_pairs(lf, r, stage, rule, flags)
+    return _add_pairs(leg, lf, r, stage, rule, flags, None, shift)
 
 
 def _keying_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -209,22 +365,22 @@ def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", misma
     return made
 
 
-def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray) -> int:
+def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray, shift: np.ndarray | None = None) -> int:
     """One-to-many then many-to-one, by subset sums in blocks of the same card and sign."""
     made = 0
     for direction in ("one_to_many", "many_to_one"):
-        made += _split_direction(leg, conn, rules, lo, hi, direction)
+        made += _split_direction(leg, conn, rules, lo, hi, direction, shift)
     return made
 
 
-def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str) -> int:
+def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str, shift=None) -> int:
     L, R = leg.left, leg.right
     lm = leg.lfree & (L.last4 >= 0)
     rm = leg.rfree & (R.last4 >= 0)
     f = rules.split_window_factor
-    cand = leg.pairs(conn, lm, rm, SAME_CARD + " AND " +
-                     ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
-                     (lo * f).astype(np.int64), (hi * f).astype(np.int64))
+    cand = _pairs(leg, conn, lm, rm, SAME_CARD + " AND " +
+                  ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
+                  (lo * f).astype(np.int64), (hi * f).astype(np.int64), shift)
     if len(cand["l"]) == 0:
         return 0
     if direction == "one_to_many":
