@@ -236,7 +236,7 @@ def _batches(leg: Leg) -> None:
     if "terminal" not in L.extra or "terminal" not in R.extra:
         return
     lines = np.flatnonzero(leg.rfree & (R.last4 < 0) & np.asarray(R.extra["terminal"].is_valid()))
-    tickets = np.flatnonzero(leg.lfree)
+    tickets = leg.free(0)
     if len(lines) == 0 or len(tickets) == 0:
         return
     names = pc.unique(R.extra["terminal"].take(pa.array(lines)))
@@ -264,7 +264,7 @@ def classify(leg: Leg, conn, rules: Rules, refund_original) -> tuple[np.ndarray,
     L, R = leg.left, leg.right
     lcode = np.full(L.n, -1, dtype=np.int32)
     rcode = np.full(R.n, -1, dtype=np.int32)
-    lfree, rfree = np.flatnonzero(leg.lfree), np.flatnonzero(leg.rfree)
+    lfree, rfree = leg.free(0), leg.free(1)
     if leg.name == "pms_tpe":
         lcode[lfree] = CODE["MISSING_IN_TPE"]
         rcode[rfree] = CODE["MISSING_IN_PMS"]

@@ -71,12 +71,21 @@ class Leg:
         self.rfree = np.ones(self.right.n, dtype=bool)
         self._free: dict[int, np.ndarray] = {}
 
-    def free(self, side: int) -> np.ndarray:
-        """Positions of the side's records still free (0 left, 1 right), made once per change: the
-        later stages select among a few hundred thousand records, not among millions."""
+    def free(self, side: int, where: np.ndarray | None = None) -> np.ndarray:
+        """Positions of the side's records still free (0 left, 1 right), those `where` (a mask over
+        the side) holds: the later stages select among a few hundred thousand records, not among
+        millions (the free positions are made once per change)."""
         if side not in self._free:
             self._free[side] = np.flatnonzero(self.lfree if side == 0 else self.rfree).astype(np.int32)
-        return self._free[side]
+        pos = self._free[side]
+        return pos if where is None else pos[where[pos]]
+
+    def free_cards(self, keyed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the free records with a card number (`keyed`: one `Side.card_keys` holds)."""
+        lf, r = self.free(0), self.free(1)
+        if keyed:
+            return lf[self.left.keyed(lf)], r[self.right.keyed(r)]
+        return lf[self.left.last4[lf] >= 0], r[self.right.last4[r] >= 0]
 
     # --- candidates ---------------------------------------------------------------------------
 

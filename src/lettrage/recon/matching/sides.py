@@ -56,9 +56,10 @@ class Side:
         key |= np.clip(pick(self.amount), -KEY_AMOUNT, KEY_AMOUNT) + (1 << 33)
         return key
 
-    def keyed(self) -> np.ndarray:
-        """Records with a card number and an amount `card_keys` holds exactly."""
-        return (self.last4 >= 0) & (np.abs(self.amount) <= KEY_AMOUNT)
+    def keyed(self, nodes: np.ndarray | None = None) -> np.ndarray:
+        """Which records (all, or `nodes`) have a card number and an amount `card_keys` holds."""
+        last4, amount = (self.last4, self.amount) if nodes is None else (self.last4[nodes], self.amount[nodes])
+        return (last4 >= 0) & (np.abs(amount) <= KEY_AMOUNT)
 
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)

@@ -220,8 +220,7 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
     posting's time corrected by `shift`, see `pms_clock`). An amount beyond 85 million is left to
     the later stages. `early(batch)` is handed the pairs no other candidate contests as soon as
     they are known, the others come after."""
-    L, R = leg.left, leg.right
-    cand = _pairs(leg, conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", lo, hi, shift)
+    cand = _pairs(leg, conn, *leg.free_cards(keyed=True), "l.k = r.k", lo, hi, shift)
     return _choose_exact(leg, cand, rules, stage, rule, extra_flags, twins, shift, early)
 
 
@@ -288,7 +287,7 @@ def tolerant_amount(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.
     """Same card and sign within the window, amounts differ within max(tolerance, pct of amount)."""
     L, R = leg.left, leg.right
     on = SAME_CARD + " AND l.a <> r.a" + (" AND l.d = r.d" if same_day else "")
-    cand = _pairs(leg, conn, leg.lfree & (L.last4 >= 0), leg.rfree & (R.last4 >= 0), on, lo, hi, shift)
+    cand = _pairs(leg, conn, *leg.free_cards(), on, lo, hi, shift)
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return 0
@@ -310,7 +309,8 @@ def amount_only(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo, hi, lma
     """Same hotel and amount within [lo, hi]: for keying errors on the last 4 (extra_on) and for
     records without a card number (unique pairs only)."""
     L, R = leg.left, leg.right
-    cand = _pairs(leg, conn, leg.lfree & lmask, leg.rfree & rmask, "l.h = r.h AND l.a = r.a" + extra_on, lo, hi, shift)
+    cand = _pairs(leg, conn, leg.free(0, lmask), leg.free(1, rmask), "l.h = r.h AND l.a = r.a" + extra_on, lo, hi,
+                  shift)
     if len(cand["l"]) == 0:
         return 0
     cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)
@@ -375,8 +375,7 @@ def split_stage(leg: Leg, conn, rules: Rules, lo: np.ndarray, hi: np.ndarray, sh
 
 def _split_direction(leg: Leg, conn, rules: Rules, lo, hi, direction: str, shift=None) -> int:
     L, R = leg.left, leg.right
-    lm = leg.lfree & (L.last4 >= 0)
-    rm = leg.rfree & (R.last4 >= 0)
+    lm, rm = leg.free_cards()
     f = rules.split_window_factor
     cand = _pairs(leg, conn, lm, rm, SAME_CARD + " AND " +
                   ("abs(r.a) < abs(l.a)" if direction == "one_to_many" else "abs(l.a) < abs(r.a)"),
