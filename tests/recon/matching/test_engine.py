@@ -81,3 +81,27 @@ def test_every_pair_shows_its_records_time_and_amount_gaps(data, tmp_path):
     assert len(rows) > 19_000
     assert all(dt_ == int(d) and da_ == a for _, dt_, da_, d, a in rows)
     assert sum(1 for stage, _, da_, _, _ in rows if stage == "tolerant" and da_ != 0) > 20
+
+
+def test_joining_hotels_a_group_at_a_time_changes_nothing(tmp_path, monkeypatch):
+    """Millions of records are joined a group of hotels at a time (memory); the result is the
+    result of one join."""
+    from lettrage.recon.matching import legs
+
+    generate(tmp_path, 120_000, "default", seed=9)  # four hotels
+    groups = []
+    split = legs.Leg._hotel_groups
+    monkeypatch.setattr(legs.Leg, "_hotel_groups", lambda *a: groups.append(len(split(*a))) or split(*a))
+    outputs = []
+    for part in (None, 60_000):
+        if part:
+            monkeypatch.setattr(legs, "JOIN_PART", part)
+        conn = connect()
+        open_files(conn, **_files(tmp_path))
+        outputs.append(run_matching(conn))
+        conn.close()
+    assert max(groups) >= 3  # the exact join of the second run, in parts
+    whole, parts = outputs
+    assert parts.card_matches.equals(whole.card_matches)
+    assert parts.exceptions.equals(whole.exceptions)
+    assert parts.daily_summary.equals(whole.daily_summary)

@@ -19,6 +19,7 @@ from lettrage.recon.matching.sides import Side
 from lettrage.recon.schemas import EXCEPTION_CODES
 
 BIT = {code: 1 << i for i, code in enumerate(EXCEPTION_CODES)}
+JOIN_PART = 12_000_000  # records (both sides) joined at once, at most about
 def pack(*parts: tuple[np.ndarray, int]) -> np.ndarray:
     """Pack small non-negative integers into one int64 key: parts are (values, bits)."""
     key = np.zeros(len(parts[0][0]), dtype=np.int64)
@@ -113,20 +114,45 @@ class Leg:
         bounded = lo is not None and max(np.abs(np.asarray(lo)).max(), np.abs(np.asarray(hi)).max()) < 2 ** 31
         select = f"l.i AS l, r.i AS r, (l.ts - r.ts){'::INTEGER' if bounded else ''} AS dt"
         used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
-        conn.register("_l", _frame(self.left, lmask, lcols or {}, {c for a, c in used if a == "l"}))
-        conn.register("_r", _frame(self.right, rmask, rcols or {}, {c for a, c in used if a == "r"}))
-        try:
-            result = conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
-                              f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy()
-        finally:
-            conn.unregister("_l")
-            conn.unregister("_r")
-        result = {name: np.ascontiguousarray(v) for name, v in result.items()}
+        lused, rused = ({c for a, c in used if a == side} for side in "lr")
+        parts = []
+        # Millions of records: joined a group of hotels at a time (the condition pairs records of
+        # one hotel), so that DuckDB's hash table and the result are a fraction of the whole.
+        groups = self._hotel_groups(lmask, rmask, on)
+        if len(groups) > 1 and "k" in used:  # the keys made once for all the parts
+            lcols, rcols = ({**(cols or {}), "k": side.card_keys()} if "k" in u else cols
+                            for cols, side, u in ((lcols, self.left, lused), (rcols, self.right, rused)))
+        for hotels in groups:
+            lm, rm = (m if hotels is None else m & hotels[side.hotel]
+                      for m, side in ((lmask, self.left), (rmask, self.right)))
+            conn.register("_l", _frame(self.left, lm, lcols or {}, lused))
+            conn.register("_r", _frame(self.right, rm, rcols or {}, rused))
+            try:
+                parts.append(conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
+                                      f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy())
+            finally:
+                conn.unregister("_l")
+                conn.unregister("_r")
+        result = {name: np.ascontiguousarray(parts[0][name]) if len(parts) == 1
+                  else np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        del parts
         if self.forbidden and len(result["l"]):
             banned = np.array(sorted(a << 32 | b for a, b in self.forbidden), dtype=np.int64)
             keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
+
+    def _hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str) -> list:
+        """Masks over hotel codes splitting a big join of records of the same hotel into parts of
+        about JOIN_PART records each; [None] for one join."""
+        whole = self.left.n + self.right.n
+        if (whole <= JOIN_PART or lmask.dtype != bool or rmask.dtype != bool or "l.h = r.h" not in on
+                and "l.k = r.k" not in on):
+            return [None]
+        per_hotel = np.bincount(self.left.hotel, minlength=len(self.window_s)) + \
+            np.bincount(self.right.hotel, minlength=len(self.window_s))
+        group = np.cumsum(per_hotel) * (-(-whole // JOIN_PART)) // (whole + 1)
+        return [group == g for g in np.unique(group)]
 
     def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:
         """How unlikely a time gap is: a posting normally follows the ticket; one before it
@@ -234,9 +260,9 @@ def _empty(records: np.ndarray) -> bool:
 
 def _frame(side: Side, mask: np.ndarray, cols: dict, used: set[str]) -> pa.Table:
     """Some records of a side (a mask, or positions) as a table for DuckDB, with the columns the
-    query `used`: the whole arrays (no copy) with the mask as column m when most records are
+    query `used`: the whole arrays (no copy) with the mask as column m when many records are
     wanted, else only those records."""
-    whole = mask.dtype == bool and mask.sum() * 2 > side.n
+    whole = mask.dtype == bool and mask.sum() * 4 > side.n
     idx = None if whole else (np.flatnonzero(mask) if mask.dtype == bool else mask).astype(np.int32, copy=False)
     base = {"ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount, "d": side.bdate, "b": side.brand}
     table = {"i": side.positions() if whole else idx, "m": mask if whole else np.ones(len(idx), dtype=bool)}

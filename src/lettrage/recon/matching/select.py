@@ -46,9 +46,11 @@ def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_id
     chosen = np.zeros(len(lf), dtype=bool)
     if len(lf) == 0:
         return chosen
-    dl = np.bincount(lf)
-    dr = np.bincount(r)
-    simple = (dl[lf] == 1) & (dr[r] == 1)
+    dl = np.minimum(np.bincount(lf), 2).astype(np.int8)  # degrees: 1, or more (small arrays: millions of edges)
+    dr = np.minimum(np.bincount(r), 2).astype(np.int8)
+    simple = dl[lf] == 1
+    simple &= dr[r] == 1
+    del dl, dr
     chosen[simple] = True
     if uncontested is not None:
         uncontested(simple)

@@ -82,7 +82,8 @@ def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
 def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
                  unique_only: bool = False, uncontested=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One pair per record among the candidates; `cost` is an array over them or a function of
-    candidate positions (priced only where records compete)."""
+    candidate positions (priced only where records compete). With `uncontested(mask)` (see
+    `one_to_one`) only the mask of chosen candidates comes back."""
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return lf, r, np.zeros(0, bool)
@@ -102,6 +103,8 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
             return rank * rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]]
 
     chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp, uncontested)
+    if uncontested is not None:  # the caller recorded them as they came: only the mask is wanted
+        return lf[:0], r[:0], chosen
     return lf[chosen], r[chosen], chosen
 
 
