@@ -39,20 +39,21 @@ def test_match_bad_input_is_one_line(tmp_path, capsys):
 
 def test_match_reads_canonical_files_written_by_another_tool(tmp_path, capsys):
     """Files another generator could write within DOMAIN.md: CSV with ISO timestamps, brands as
-    people spell them, masked card numbers in card_last4, a bare hotel list (ids, zone, audit time
-    with seconds). The engine reads them as it reads its own."""
+    people spell them, masked card numbers in card_last4, 'SALE' and 'Terminal' for 'sale' and
+    'terminal', a ticket of no stated type, a bare hotel list (ids, zone, audit time with seconds).
+    The engine reads them as it reads its own."""
     d = tmp_path / "in"
     d.mkdir()
     (d / "pms.csv").write_text(
         "posting_id,hotel_id,business_date,posted_at,amount_cents,card_last4,card_brand,channel\n"
-        "P1,HX,2026-03-02,2026-03-02T09:04:00+01:00,12000,XXXX XXXX XXXX 4242,Visa,terminal\n"
+        "P1,HX,2026-03-02,2026-03-02T09:04:00+01:00,12000,XXXX XXXX XXXX 4242,Visa,Terminal\n"
         "P2,HX,2026-03-02,2026-03-02T09:30:00+01:00,8000,************0007,American Express,terminal\n"
         "P3,HX,2026-03-02,2026-03-02T10:00:00+01:00,5000,1881,MasterCard,terminal\n"
         "P4,HX,2026-03-02,2026-03-02T11:00:00+01:00,7000,5555,Visa,terminal\n")
     (d / "tpe.csv").write_text(
         "tpe_txn_id,hotel_id,terminal_id,txn_at,business_date,txn_type,amount_cents,card_brand,card_last4\n"
-        "T1,HX,TPE1,2026-03-02T08:01:00Z,2026-03-02,sale,12000,CB,4242\n"
-        "T2,HX,TPE1,2026-03-02T08:29:00Z,2026-03-02,sale,8000,AMEX,0007\n"
+        "T1,HX,TPE1,2026-03-02T08:01:00Z,2026-03-02,SALE,12000,CB,4242\n"
+        "T2,HX,TPE1,2026-03-02T08:29:00Z,2026-03-02,,8000,AMEX,0007\n"
         "T3,HX,TPE1,2026-03-02T08:58:00Z,2026-03-02,sale,5000,mc,1881\n"
         "T4,HX,TPE1,2026-03-02T09:59:00Z,2026-03-02,sale,7000,Mastercard,5555\n")
     (d / "hotels.csv").write_text("hotel_id,timezone,night_audit_time\nHX,Europe/Paris,04:00:00\n")

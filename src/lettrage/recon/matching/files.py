@@ -39,11 +39,32 @@ def register(conn: duckdb.DuckDBPyConnection, table: str, path: Path, required: 
     for name, col in schemas.model(table).to_schema().columns.items():
         sql_type = schemas.sql_type(col)
         if name in have:
-            cols.append(f"CAST({name} AS {sql_type}) AS {name}" if have[name] != sql_type else name)
+            value = f"CAST({name} AS {sql_type})" if have[name] != sql_type else name
+            if name in ENUMERATED.get(table, ()):
+                value = _as_written_here(conn, path, name, value)
+            cols.append(f"{value} AS {name}")
         else:
             cols.append(f"CAST(NULL AS {sql_type}) AS {name}")
     conn.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(cols)} FROM {_reader(path)}")
     return conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+# Columns whose values DOMAIN.md names in lower case ('sale', 'terminal'): another tool may write
+# 'SALE' or ' Terminal '.
+ENUMERATED = {"pms_postings": ("channel",), "tpe_transactions": ("txn_type",),
+              "psp_transactions": ("operation", "status"), "remittances": ("line_type",)}
+
+
+def _as_written_here(conn, path: Path, name: str, value: str) -> str:
+    """`value` with the file's spellings of a DOMAIN value put right (a CASE over the few distinct
+    values that need it; the column as it is when none does)."""
+    seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {value} FROM {_reader(path)}").fetchall()]
+    fix = {v: v.strip().lower() for v in seen if v is not None and v != v.strip().lower()}
+    if not fix:
+        return value
+    whens = " ".join("WHEN '" + raw.replace("'", "''") + "' THEN '" + good.replace("'", "''") + "'"
+                     for raw, good in sorted(fix.items()))
+    return f"(CASE {value} {whens} ELSE {value} END)"
 
 
 REQUIRED = {

@@ -166,7 +166,8 @@ def load_postings(conn, window: Window, scope: str, hotels: list[str], refs: tup
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], refs: bool = True,
                  terminals: bool = True) -> tuple[Side, int]:
-    """Terminal money: sales, completions, refunds, and cancellations that void nothing.
+    """Terminal money: sales, completions, refunds, and cancellations that void nothing (a ticket
+    of no stated type is money too: a sale, or a refund when negative).
 
     A cancellation and the sale it voids (same terminal, card and amount, shortly before) are
     left out together: no money moved. Returns the side and the number of voided pairs. The
@@ -181,7 +182,7 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], re
     common = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
     sql = (f"SELECT t.tpe_txn_id AS id, {common}{cols} FROM tpe_transactions t "
            f"WHERE {where} AND t.amount_cents IS NOT NULL "
-           f"AND t.txn_type IN ('sale', 'refund', 'completion', 'cancel')")
+           f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
     table = _fetch(conn, sql, params)
     if len(gone):
         table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
