@@ -20,6 +20,8 @@ from lettrage.recon.schemas import EXCEPTION_CODES
 
 BIT = {code: 1 << i for i, code in enumerate(EXCEPTION_CODES)}
 JOIN_PART = 12_000_000  # records (both sides) joined at once, at most about
+
+
 def pack(*parts: tuple[np.ndarray, int]) -> np.ndarray:
     """Pack small non-negative integers into one int64 key: parts are (values, bits)."""
     key = np.zeros(len(parts[0][0]), dtype=np.int64)
@@ -93,8 +95,7 @@ class Leg:
     def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, on: str, lo=None, hi=None,
               lcols: dict | None = None, rcols: dict | None = None) -> dict[str, np.ndarray]:
         """Candidate pairs among some records of each side (a mask over the side, or positions),
-        joined in DuckDB `on` a SQL condition over
-        aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
+        joined in DuckDB `on` a SQL condition over aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
         amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
         the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
         right record's hotel; k is the record's (hotel, last 4, amount) in one number
@@ -146,8 +147,8 @@ class Leg:
         """Masks over hotel codes splitting a big join of records of the same hotel into parts of
         about JOIN_PART records each; [None] for one join."""
         whole = self.left.n + self.right.n
-        if (whole <= JOIN_PART or lmask.dtype != bool or rmask.dtype != bool or "l.h = r.h" not in on
-                and "l.k = r.k" not in on):
+        same_hotel = "l.h = r.h" in on or "l.k = r.k" in on
+        if whole <= JOIN_PART or lmask.dtype != bool or rmask.dtype != bool or not same_hotel:
             return [None]
         per_hotel = np.bincount(self.left.hotel, minlength=len(self.window_s)) + \
             np.bincount(self.right.hotel, minlength=len(self.window_s))

@@ -132,11 +132,12 @@ def _hotel_code(hotels: list[str]) -> str:
 def _common(conn, table: str, where: str, params: list, hotels: list[str], ts: str, amount: str,
             last4: str = "card_last4", brand: str = "card_brand") -> str:
     """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain.
-    The last 4 digits are read from a masked number too ('XXXX XXXX XXXX 1234')."""
+    The last 4 digits are read from a masked number too ('XXXX XXXX XXXX 1234'), and are the last
+    four of a longer number."""
     seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
     return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
-            f"coalesce(TRY_CAST({last4} AS SMALLINT), TRY_CAST(right(trim({last4}), 4) AS SMALLINT), -1)::SMALLINT"
-            f" AS last4, {brand_sql(brand, seen)} AS brand, "
+            f"(coalesce(TRY_CAST({last4} AS INTEGER), TRY_CAST(right(trim({last4}), 4) AS INTEGER), -1) % 10000)"
+            f"::SMALLINT AS last4, {brand_sql(brand, seen)} AS brand, "
             f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
 
 
