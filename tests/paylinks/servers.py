@@ -52,6 +52,10 @@ class SmtpHandler:
         self.received.append(Received(envelope))
         return "250 OK"
 
+    def to(self, address: str) -> list:
+        """The messages received for `address`."""
+        return [r.message for r in self.received if address in r.rcpt_tos]
+
     def by_message_id(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.received:

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import email
 import email.policy
-import socket
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -15,6 +14,7 @@ import pytest
 
 from lettrage.pipelines.failure_notice import notice, notify_finance_of_failed_reconciliation
 from lettrage.pipelines.schedules import daily_schedule, run_time
+from tests.paylinks.servers import running_smtp_server
 
 
 @pytest.fixture(scope="module")
@@ -60,29 +60,10 @@ def test_the_run_time_is_a_setting():
         run_time("7h15")
 
 
-class Inbox:
-    """aiosmtpd on a free port, keeping what it receives."""
-
-    def __init__(self):
-        from aiosmtpd.controller import Controller
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.messages = []
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
-    inbox.controller.start()
-    yield inbox
-    inbox.controller.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 def failed_run(var_dir, instance):
@@ -117,8 +98,9 @@ def test_a_failed_run_e_mails_finance_what_failed_and_how_to_rerun_it(var_dir, s
                                                     sender="lettrage@hotel.example")},
         ).for_run_failure()
         notify_finance_of_failed_reconciliation(ctx)
-    [(to, message)] = smtp.messages
-    assert to == ["credit.manager@hotel.example"]
+    [received] = smtp.received
+    assert received.rcpt_tos == ["credit.manager@hotel.example"]
+    message = received.message
     assert message["Subject"] == "[lettrage] Reconciliation failed: business date 2026-03-02 to 2026-03-03"
     body = message.get_content()
     assert f"The run {result.run_id} of daily_reconciliation failed." in body
@@ -147,7 +129,7 @@ def test_other_jobs_failing_do_not_e_mail_finance(smtp):
             dagster_instance=instance, dagster_run=result.dagster_run,
             resources={"finance_mail": SmtpResource(host="127.0.0.1", port=smtp.port)}).for_run_failure()
         notify_finance_of_failed_reconciliation(ctx)
-    assert smtp.messages == []
+    assert smtp.received == []
 
 
 def test_a_backfill_of_reconciliation_assets_from_the_ui_counts_as_reconciliation(defs):

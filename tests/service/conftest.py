@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email
-import email.policy
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import httpx
@@ -24,6 +21,7 @@ from lettrage.paylinks.requests import create_manual
 from lettrage.paylinks.rules import RULES_FILE
 from lettrage.service.app import create_app
 from lettrage.service.serving import BackgroundServer, free_port
+from tests.paylinks.servers import running_smtp_server
 
 SHA_IN, SHA_OUT = "svc-in-Ø-1", "svc-out-§-2"
 
@@ -31,35 +29,21 @@ SHA_IN, SHA_OUT = "svc-in-Ø-1", "svc-out-§-2"
 EXAMPLES = Path(rules_module.__file__).parent / "examples"
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
-
-    def __init__(self):
-        from aiosmtpd.controller import Controller
-
-        self.messages, self.lock, sink = [], threading.Lock(), self
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-                with sink.lock:
-                    sink.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(
-                        envelope.content, policy=email.policy.default)))
-                return "250 OK"
-
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-
-    def to(self, address: str) -> list:
-        with self.lock:
-            return [m for rcpt, m in self.messages if address in rcpt]
+@pytest.fixture
+def smtp():
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
-def smtp():
-    sink = SmtpSink()
-    sink.controller.start()
-    yield sink
-    sink.controller.stop()
+def app(var_dir):
+    """The service with the dashboard's users (tests.service.dashboard_fixtures.seed_users)."""
+    from tests.service.dashboard_fixtures import seed_users
+
+    app = create_app(load_settings())
+    seed_users(app.state.sessions)
+    yield app
+    store.dispose_all()
 
 
 @pytest.fixture

@@ -8,24 +8,13 @@ import datetime as dt
 import io
 import xml.etree.ElementTree as ET
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from lettrage.config import load_settings
 from lettrage.paylinks import store
 from lettrage.service.dashboard.sessions import COOKIE
-from tests.service.dashboard_fixtures import add_request, csrf, login, seed_users
-
-
-@pytest.fixture
-def app(var_dir):
-    from lettrage.service.app import create_app
-
-    app = create_app(load_settings())
-    seed_users(app.state.sessions)
-    yield app
-    store.dispose_all()
+from tests.service.dashboard_fixtures import add_request, csrf, login
 
 
 def client(app, username: str | None = None) -> TestClient:

@@ -8,26 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from lettrage.config import load_settings
 from lettrage.paylinks import store
 from lettrage.service.dashboard.passwords import verify_password
-from tests.service.dashboard_fixtures import csrf, login, seed_users
+from tests.service.dashboard_fixtures import csrf, login
 
 LETTRAGE = str(Path(sys.executable).parent / "lettrage")
-
-
-@pytest.fixture
-def app(var_dir):
-    from lettrage.service.app import create_app
-
-    app = create_app(load_settings())
-    seed_users(app.state.sessions)
-    yield app
-    store.dispose_all()
 
 
 def test_users_add_stores_a_hash_and_never_prints_the_password(var_dir, monkeypatch, capsys):

@@ -30,7 +30,6 @@ for _i, _a in enumerate(BRANDS):
 # per brand, the bits (1 << code) of the brands it cannot be: for a k-to-m match in one pass
 CLASHES = np.array([sum(1 << j for j in range(len(BRANDS)) if not COMPATIBLE[i, j]) for i in range(len(BRANDS))],
                    dtype=np.int64)
-CLASHES16 = CLASHES.astype(np.int16)  # the same in 16 bits (millions of matches look it up)
 
 
 def brand_sql(column: str, values) -> str:

@@ -168,8 +168,7 @@ class Leg:
     def base_flags(self, lf: np.ndarray, r: np.ndarray) -> np.ndarray:
         """Flags any match carries: a brand not explained by co-badging, records on different
         business dates (each day's écart shows its share)."""
-        clash = (brands.CLASHES16[self.left.brand[lf]] >> self.right.brand[r]) & 1
-        flags = clash.astype(np.int32) * BIT["BRAND_MISMATCH"]
+        flags = np.where(brands.compatible(self.left.brand[lf], self.right.brand[r]), 0, BIT["BRAND_MISMATCH"])
         if self.name != "tpe_remittance":
             flags = flags | np.where(self.left.bdate[lf] != self.right.bdate[r], BIT["TIMING_DIFFERENCE"], 0)
         return flags.astype(np.int32)
