@@ -176,15 +176,14 @@ def _per_hotel(values: np.ndarray) -> np.ndarray:
 
 
 def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None) -> None:
-    """The stages of PMS postings against terminal tickets. `settled(batches)` is told of the
-    exact stage's pair batches as soon as they are final (their rows can be written while the
-    other stages run)."""
+    """The stages of PMS postings against terminal tickets. `settled(batch)` is handed the exact
+    stage's pair batches as soon as they are chosen, their base flags still to be added (their
+    rows can be written while the other stages run)."""
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
     # shift: the postings of days the PMS clock was hours off, by how much (None: no such day)
-    early = (lambda batch: settled([batch])) if settled is not None else None
-    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w, early=early)
+    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w, early=settled)
     clock.lap("pms_tpe.exact")
     stages.split_stage(leg, conn, rules, -w, w, shift=shift)
     clock.lap("pms_tpe.split")
@@ -394,20 +393,22 @@ def _flag_refunds(leg: Leg, batches, refund_original) -> None:
 
 def run_matching(conn: duckdb.DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None,
                  hotel_ids=None, rules: Rules = Rules(), decisions: list[Decision] | None = None,
-                 ledger: output.Ledger | None = None) -> MatchOutput:
+                 ledger: output.Ledger | None = None, exceptions_made=None) -> MatchOutput:
     """Match the canonical tables on `conn` for business dates [start, end) (None: all) and some
     hotels (None: all). Tables pms_postings and tpe_transactions are required; psp_transactions,
     remittances and hotels are used when present. Pass a `ledger` to read card_matches rows
-    (`ledger.batches()`, from another thread) while the run goes on."""
+    (`ledger.batches()`, from another thread) while the run goes on, and `exceptions_made(table)`
+    to have the exceptions as soon as they are made (before the daily summary)."""
     ledger = ledger if ledger is not None else output.Ledger()
     try:
-        return _run(conn, start, end, hotel_ids, rules, decisions or [], ledger)
+        return _run(conn, start, end, hotel_ids, rules, decisions or [], ledger, exceptions_made)
     except BaseException as exc:
         ledger.close(exc)
         raise
 
 
-def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], ledger: output.Ledger) -> MatchOutput:
+def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], ledger: output.Ledger,
+         exceptions_made=None) -> MatchOutput:
     clock = Clock()
     window = Window(start, end, tuple(hotel_ids) if hotel_ids is not None else None)
     tables = [t for t in ("pms_postings", "tpe_transactions", "psp_transactions", "remittances")
@@ -421,42 +422,63 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     tickets, voided = sides.load_tickets(conn, window, rules.void_window_s, hotels, refs=refs, terminals=remitted)
     clock.lap("load")
     legs = [Leg("pms_tpe", postings, tickets, hs.window_s, hs.tol_cents, hs.tol_pct)]
-    if "psp_transactions" in tables:
-        legs.append(Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
-                        sides.load_psp(conn, window, hotels), hs.window_s, hs.tol_cents, hs.tol_pct))
-    else:
-        legs.append(Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
-                        tickets.subset(np.zeros(tickets.n, bool)), hs.window_s, hs.tol_cents, hs.tol_pct))
-        legs[-1].right.kind = "psp_transaction"
-    if remitted:
-        lines = sides.load_remittances(conn, window, hotels)
-        # Only hotel-days whose remittances arrived are reconciled against them.
-        days = np.unique(lines.hotel.astype(np.int64) * 100_000 + lines.bdate)
-        covered = np.isin(tickets.hotel.astype(np.int64) * 100_000 + tickets.bdate, days)
-        legs.append(Leg("tpe_remittance", tickets.subset(covered), lines, hs.window_s, hs.tol_cents, hs.tol_pct))
     pa.default_memory_pool().release_unused()  # what reading left behind, back to the system
     clock.lap("load")
-    for leg in legs:
-        _apply_decisions(leg, decisions)
-    # Which refunds had a sale before: a join of its own, run beside the exact stage (on a cursor
-    # of its own: one connection runs one query at a time).
-    cursor = conn.cursor()
-    with ThreadPoolExecutor(1, thread_name_prefix="refund originals") as pool:
-        originals = pool.submit(refund_originals, cursor, tickets, window, hotels, rules)
-        handed = []
+    _apply_decisions(legs[0], decisions)
 
-        def settled(batches):  # final once refunds without an original are flagged
-            _flag_refunds(legs[0], batches, originals.result())
-            for b in batches:
-                ledger.add_pairs(legs[0], b)
-            handed.extend(batches)
+    def other_legs(conn) -> list[Leg]:
+        """PMS postings vs PSP payments, terminal tickets vs remittances (read beside the first leg's
+        exact stage: they are not needed before it ends)."""
+        if "psp_transactions" in tables:
+            psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
+                      sides.load_psp(conn, window, hotels), hs.window_s, hs.tol_cents, hs.tol_pct)
+        else:
+            psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
+                      tickets.subset(np.zeros(tickets.n, bool)), hs.window_s, hs.tol_cents, hs.tol_pct)
+            psp.right.kind = "psp_transaction"
+        more = [psp]
+        if remitted:
+            lines = sides.load_remittances(conn, window, hotels)
+            # Only hotel-days whose remittances arrived are reconciled against them.
+            days = np.unique(lines.hotel.astype(np.int64) * 100_000 + lines.bdate)
+            covered = np.isin(tickets.hotel.astype(np.int64) * 100_000 + tickets.bdate, days)
+            more.append(Leg("tpe_remittance", tickets.subset(covered), lines, hs.window_s, hs.tol_cents, hs.tol_pct))
+        for leg in more:
+            _apply_decisions(leg, decisions)
+        return more
+
+    # Which refunds had a sale before, and the other legs' records: read beside the exact stage,
+    # each on a cursor of its own (one connection runs one query at a time; refund originals are
+    # looked up again later, from the thread finishing the exact batches and from classify).
+    cursor, reader = conn.cursor(), conn.cursor()
+    # The exact stage's batches are finished (base flags, refunds without an original) and handed
+    # to the ledger by a thread of their own, while the stage goes on.
+    with ThreadPoolExecutor(1, thread_name_prefix="beside the exact stage") as pool, \
+            ThreadPoolExecutor(1, thread_name_prefix="exact batches") as finisher:
+        originals = pool.submit(refund_originals, cursor, tickets, window, hotels, rules)
+        others = pool.submit(other_legs, reader)
+        handed, finishing = [], []
+
+        def finish(b):
+            b.flags |= legs[0].base_flags(b.lf, b.r)
+            _flag_refunds(legs[0], [b], originals.result())
+            ledger.add_pairs(legs[0], b)
+
+        def settled(b):
+            handed.append(b)
+            finishing.append(finisher.submit(finish, b))
 
         try:
             run_pms_tpe(legs[0], conn, rules, clock, settled)
+            for job in finishing:
+                job.result()
             has_original = originals.result()
+            legs += others.result()
         except BaseException:
             cursor.interrupt()
+            reader.interrupt()
             raise
+    reader.close()
     pa.default_memory_pool().release_unused()
     run_pms_psp(legs[1], conn, rules, clock)
     if len(legs) > 2:
@@ -481,6 +503,8 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     resolutions = {d.exception_id: (d.decided_at, f"{d.comment} ({d.decided_by})".strip())
                    for d in decisions if d.kind == "resolve" and d.exception_id}
     exceptions = ledger.exceptions(opened_at_fn(hs), resolutions)
+    if exceptions_made is not None:
+        exceptions_made(exceptions)
     clock.lap("ledger")
     summary = daily_summary(legs, families, ledger, exceptions, hotels)
     clock.lap("summary")

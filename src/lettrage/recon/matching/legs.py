@@ -119,7 +119,7 @@ class Leg:
         parts = []
         # Millions of records: joined a group of hotels at a time (the condition pairs records of
         # one hotel), so that DuckDB's hash table and the result are a fraction of the whole.
-        groups = self._hotel_groups(lmask, rmask, on)
+        groups = self.hotel_groups(lmask, rmask, on)
         if len(groups) > 1 and "k" in used:  # the keys made once for all the parts
             lcols, rcols = ({**(cols or {}), "k": side.card_keys()} if "k" in u else cols
                             for cols, side, u in ((lcols, self.left, lused), (rcols, self.right, rused)))
@@ -143,16 +143,19 @@ class Leg:
             result = {k: v[keep] for k, v in result.items()}
         return result
 
-    def _hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str) -> list:
-        """Masks over hotel codes splitting a big join of records of the same hotel into parts of
-        about JOIN_PART records each; [None] for one join."""
-        whole = self.left.n + self.right.n
+    def hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str = "l.k = r.k") -> list:
+        """Masks over hotel codes splitting a big join of records of the same hotel (`on` pairs
+        records of one hotel) into parts of about JOIN_PART of the records asked for each; [None]
+        for one join."""
         same_hotel = "l.h = r.h" in on or "l.k = r.k" in on
-        if whole <= JOIN_PART or lmask.dtype != bool or rmask.dtype != bool or not same_hotel:
+        if lmask.dtype != bool or rmask.dtype != bool or not same_hotel:
             return [None]
-        per_hotel = np.bincount(self.left.hotel, minlength=len(self.window_s)) + \
-            np.bincount(self.right.hotel, minlength=len(self.window_s))
-        group = np.cumsum(per_hotel) * (-(-whole // JOIN_PART)) // (whole + 1)
+        asked = int(np.count_nonzero(lmask)) + int(np.count_nonzero(rmask))
+        if asked <= JOIN_PART:
+            return [None]
+        per_hotel = np.bincount(self.left.hotel[lmask], minlength=len(self.window_s)) + \
+            np.bincount(self.right.hotel[rmask], minlength=len(self.window_s))
+        group = np.cumsum(per_hotel) * (-(-asked // JOIN_PART)) // (asked + 1)
         return [group == g for g in np.unique(group)]
 
     def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:

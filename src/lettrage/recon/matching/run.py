@@ -6,9 +6,11 @@ import queue
 import resource
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -67,13 +69,15 @@ def write_card_matches(batches, path: Path) -> None:
         pq.write_table(empty_matches(), path)
 
 
-def write_small(out: MatchOutput, paths: dict[str, Path]) -> None:
+def write_exceptions(exceptions: pa.Table, path: Path) -> None:
     # dictionaries only where values repeat: ids would fill a dictionary page and be written twice
     repeated = ["hotel_id", "business_date", "code", "record_kind", "detail", "leg", "card_brand", "resolution",
                 "opened_at"]
-    pq.write_table(out.exceptions, paths["exceptions"], compression="zstd", use_dictionary=repeated)
-    pq.write_table(out.daily_summary, paths["daily_summary"], compression="zstd",
-                   use_dictionary=["hotel_id", "business_date", "card_brand"])
+    pq.write_table(exceptions, path, compression="zstd", use_dictionary=repeated)
+
+
+def write_summary(summary: pa.Table, path: Path) -> None:
+    pq.write_table(summary, path, compression="zstd", use_dictionary=["hotel_id", "business_date", "card_brand"])
 
 
 def _ahead(items, depth: int = 2):
@@ -129,7 +133,8 @@ def summarize(out: MatchOutput) -> dict:
 def match_files(pms, tpe, out, remittances=None, psp=None, hotels=None, threads=None, memory_limit=None,
                 rules: Rules = Rules()) -> dict:
     """Match canonical files and write the three output files. card_matches is written by a
-    thread of its own as the engine hands over finished batches of matches, while it goes on."""
+    thread of its own as the engine hands over finished batches of matches, while it goes on;
+    the exceptions by another while the daily summary is made."""
     began = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -146,19 +151,23 @@ def match_files(pms, tpe, out, remittances=None, psp=None, hotels=None, threads=
     writer = threading.Thread(target=write, name="card_matches writer", daemon=True)
     writer.start()
     conn = connect(threads, memory_limit, out / ".duckdb_tmp" if memory_limit else None)
-    try:
-        rows = open_files(conn, pms, tpe, remittances, psp, hotels)
-        result = run_matching(conn, rules=rules, ledger=ledger)
-    except BaseException as exc:
-        ledger.close(exc)
-        raise
-    finally:
-        conn.close()
-    t, c = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(1, thread_name_prefix="exceptions writer") as pool:
+        written = []
+        try:
+            rows = open_files(conn, pms, tpe, remittances, psp, hotels)
+            result = run_matching(conn, rules=rules, ledger=ledger, exceptions_made=lambda table: written.append(
+                pool.submit(write_exceptions, table, paths["exceptions"])))
+        except BaseException as exc:
+            ledger.close(exc)
+            raise
+        finally:
+            conn.close()
+        t, c = time.perf_counter(), time.process_time()
+        write_summary(result.daily_summary, paths["daily_summary"])
+        written[0].result()
     writer.join()
     if failed:
         raise failed[0]
-    write_small(result, paths)
     result.stats["seconds"]["write"] = round(time.perf_counter() - t, 4)
     result.stats["cpu_seconds"]["write"] = round(time.process_time() - c, 4)
     summary = {

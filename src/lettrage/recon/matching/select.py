@@ -33,6 +33,17 @@ def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def lone_edges(lf: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Which edges (lf[i], r[i]) join two nodes that have no other edge."""
+    if len(lf) == 0:
+        return np.zeros(0, dtype=bool)
+    dl = np.minimum(np.bincount(lf), 2).astype(np.int8)  # degrees: 1, or more (small arrays: millions of edges)
+    dr = np.minimum(np.bincount(r), 2).astype(np.int8)
+    simple = dl[lf] == 1
+    simple &= dr[r] == 1
+    return simple
+
+
 def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_ids: pa.Array,
                left_penalty=None, right_penalty=None, uncontested=None) -> np.ndarray:
     """Choose at most one edge per node: a boolean mask over the edges (l[i], r[i]).
@@ -46,11 +57,7 @@ def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_id
     chosen = np.zeros(len(lf), dtype=bool)
     if len(lf) == 0:
         return chosen
-    dl = np.minimum(np.bincount(lf), 2).astype(np.int8)  # degrees: 1, or more (small arrays: millions of edges)
-    dr = np.minimum(np.bincount(r), 2).astype(np.int8)
-    simple = dl[lf] == 1
-    simple &= dr[r] == 1
-    del dl, dr
+    simple = lone_edges(lf, r)
     chosen[simple] = True
     if uncontested is not None:
         uncontested(simple)

@@ -33,7 +33,7 @@ import numpy as np
 
 from lettrage.recon.matching import splits
 from lettrage.recon.matching.legs import BIT, Leg, pack
-from lettrage.recon.matching.select import id_ranks, one_to_one, twin_rank
+from lettrage.recon.matching.select import id_ranks, lone_edges, one_to_one, twin_rank
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _add_pairs(leg: Leg, lf, r, stage: str, rule: str, flags, base, shift: np.nd
 
 
 def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, busy_l: np.ndarray | None = None,
-              busy_r: np.ndarray | None = None) -> np.ndarray | None:
+              busy_r: np.ndarray | None = None, only: np.ndarray | None = None) -> np.ndarray | None:
     """A PMS clock off by whole hours for a hotel's business date (a time zone or summer time set
     wrong): that day's postings all lag their tickets by about that many hours, so none has a
     ticket within the window. Read on the free records without one (`busy_l`/`busy_r`: the
@@ -150,9 +150,12 @@ def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, busy_l: np.nda
     - their postings' candidate tickets (same card and amount, up to `clock_max_hours` away):
       the offset is the whole hours nearest the median lag, kept when that median lies within a
       third of the window of them and most of the day's card postings have a ticket there.
+    `only` (a mask over hotel codes): those hotels' postings alone are read.
     Returns the offset (seconds) of every posting of such days, 0 elsewhere; None when none."""
     L, R = leg.left, leg.right
     lfree = leg.lfree & (L.last4 >= 0)
+    if only is not None:
+        lfree &= only[L.hotel]
     if busy_l is not None:
         lfree[busy_l] = False
     left = np.flatnonzero(lfree)
@@ -234,14 +237,28 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
     day's postings have none (their tickets lie hours apart; what they have are other payments
     of the same card and amount). Those days' postings are kept out of the window's choice and
     matched on the corrected clock. Returns the postings' clock offsets (None: none found), for
-    the later stages."""
+    the later stages.
+
+    Millions of records are joined a group of hotels at a time (`Leg.hotel_groups`); a group's
+    uncontested pairs go to `early` as soon as its join is read, while the next is joined (a
+    contest never crosses hotels: the contested pairs are chosen together at the end)."""
     L, R = leg.left, leg.right
-    cand = leg.pairs(conn, leg.lfree & L.keyed(), leg.rfree & R.keyed(), "l.k = r.k", -w, w)
-    shift = pms_clock(leg, conn, rules, w, cand["l"], cand["r"])
-    if shift is not None:
-        keep = shift[cand["l"]] == 0
-        cand = {k: v[keep] for k, v in cand.items()}
-    _choose_exact(leg, cand, rules, stage, rule, 0, True, None, early)
+    lm, rm = leg.lfree & L.keyed(), leg.rfree & R.keyed()
+    shift, contested = None, []
+    for hotels in leg.hotel_groups(lm, rm):
+        cand = leg.pairs(conn, *((lm, rm) if hotels is None else (lm & hotels[L.hotel], rm & hotels[R.hotel])),
+                         "l.k = r.k", -w, w)
+        found = pms_clock(leg, conn, rules, w, cand["l"], cand["r"], only=hotels)
+        if found is not None:
+            shift = found if shift is None else shift + found  # the groups' hotels are apart
+            keep = found[cand["l"]] == 0
+            cand = {k: v[keep] for k, v in cand.items()}
+        alone = lone_edges(cand["l"], cand["r"])
+        _record_exact(leg, cand, alone, stage, rule, 0, None, early)
+        contested.append({k: v[~alone] for k, v in cand.items()})
+        del cand, alone
+    _choose_exact(leg, {k: np.concatenate([c[k] for c in contested]) for k in contested[0]}, rules, stage, rule, 0,
+                  True, None, early)
     if shift is not None:
         exact_card(leg, conn, rules, stage, rule, -w, w, shift=shift, early=early)
     return shift
@@ -257,26 +274,34 @@ def _choose_exact(leg: Leg, cand: dict, rules: Rules, stage: str, rule: str, ext
         c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
-    made = [0]
+    taken, made = [], []
 
     def record(mask):
-        lf, r, dt = cand["l"][mask], cand["r"][mask], cand["dt"][mask]
-        if shift is not None:
-            dt = dt + shift[lf]  # the gap as the clocks showed it
-        before = len(leg.pairs_)
-        made[0] += _add_pairs(leg, lf, r, stage, rule, extra_flags, leg.base_flags(lf, r), shift, dt)
-        if early is not None:
-            for batch in leg.pairs_[before:]:
-                early(batch)
+        taken.append(mask)
+        made.append(_record_exact(leg, cand, mask, stage, rule, extra_flags, shift, early))
 
-    taken = []
-    _, _, chosen = choose_pairs(leg, cand, cost, rules, twins=twins,
-                                uncontested=lambda simple: (taken.append(simple), record(simple)))
+    _, _, chosen = choose_pairs(leg, cand, cost, rules, twins=twins, uncontested=record)
     if taken:
         chosen &= ~taken[0]
-    record(chosen)
+    made.append(_record_exact(leg, cand, chosen, stage, rule, extra_flags, shift, early))
     cand.clear()  # millions of candidates: gone before anything else is made
-    return made[0]
+    return sum(made)
+
+
+def _record_exact(leg: Leg, cand: dict, mask: np.ndarray, stage: str, rule: str, extra_flags: int,
+                  shift: np.ndarray | None, early) -> int:
+    """Record the exact candidates `mask` picks. With `early`, each batch is handed to it at once,
+    its base flags (`Leg.base_flags`) still to be added (done there, off the engine's thread)."""
+    lf, r, dt = cand["l"][mask], cand["r"][mask], cand["dt"][mask]
+    if shift is not None:
+        dt = dt + shift[lf]  # the gap as the clocks showed it
+    before = len(leg.pairs_)
+    base = np.zeros(len(lf), np.int32) if early is not None else leg.base_flags(lf, r)
+    made = _add_pairs(leg, lf, r, stage, rule, extra_flags, base, shift, dt)
+    if early is not None:
+        for batch in leg.pairs_[before:]:
+            early(batch)
+    return made
 
 
 def _compatible(leg: Leg, lf, r):
