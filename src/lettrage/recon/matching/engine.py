@@ -24,8 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lettrage.recon.matching import output, sides, stages
-from lettrage.recon.matching.brands import FAMILIES
+from lettrage.recon.matching import daily, output, sides, stages
 from lettrage.recon.matching.legs import Leg, pack
 from lettrage.recon.matching.sides import Side, Window
 from lettrage.recon.matching.stages import Rules
@@ -378,6 +377,16 @@ def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
     return pl, pr
 
 
+def _families_and_money(legs: list[Leg], hotels: list[str]) -> tuple[list, daily.DailyGrid]:
+    """Each leg's records' card families (left, right), and their money summed per hotel, day and
+    family."""
+    families = []
+    for leg in legs:
+        pl, pr = _partner_brands(leg)
+        families.append((output.effective_family(leg.left.brand, pl), output.effective_family(leg.right.brand, pr)))
+    return families, daily.money_grid(legs, families, hotels)
+
+
 def _flag_refunds(leg: Leg, batches, refund_original) -> None:
     """A matched refund ticket whose card never paid here: REFUND_UNMATCHED on the match."""
     from lettrage.recon.matching.legs import BIT
@@ -416,10 +425,22 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     hotels = sides.hotel_codes(conn, window, tables)
     ledger.hotels = hotels
     hs = hotel_settings(conn, hotels, rules)
-    postings = sides.load_postings(conn, window, sides.PMS_TPE_SCOPE, hotels, refs=("ref",))
     remitted = "remittances" in tables
-    refs = remitted or "ref" in postings.extra
-    tickets, voided = sides.load_tickets(conn, window, rules.void_window_s, hotels, refs=refs, terminals=remitted)
+    refs = sides.carried_refs(conn, window, sides.PMS_TPE_SCOPE, ("ref",))
+    # the postings read beside the tickets (each read has phases one thread does)
+    reader = conn.cursor()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="postings") as pool:
+            reading = pool.submit(sides.load_postings, reader, window, sides.PMS_TPE_SCOPE, hotels, refs)
+            try:
+                tickets, voided = sides.load_tickets(conn, window, rules.void_window_s, hotels,
+                                                     refs=remitted or bool(refs), terminals=remitted)
+            except BaseException:
+                reader.interrupt()
+                raise
+            postings = reading.result()
+    finally:
+        reader.close()
     clock.lap("load")
     legs = [Leg("pms_tpe", postings, tickets, hs.window_s, hs.tol_cents, hs.tol_pct)]
     pa.default_memory_pool().release_unused()  # what reading left behind, back to the system
@@ -491,14 +512,15 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         for g in leg.groups_:
             ledger.add_groups(leg, g)
     ledger.close()
-    codes = [classify(leg, conn, rules, has_original) for leg in legs]
-    cursor.close()
-    clock.lap("classify")
-    families = []
-    for leg, (lcode, rcode) in zip(legs, codes, strict=True):
-        pl, pr = _partner_brands(leg)
-        fl, fr = output.effective_family(leg.left.brand, pl), output.effective_family(leg.right.brand, pr)
-        families.append((fl, fr))
+    # The records' card families and their money per day do not depend on what is left over: made
+    # beside the classification.
+    with ThreadPoolExecutor(1, thread_name_prefix="daily summary") as beside:
+        money = beside.submit(_families_and_money, legs, hotels)
+        codes = [classify(leg, conn, rules, has_original) for leg in legs]
+        cursor.close()
+        clock.lap("classify")
+        families, grid = money.result()
+    for leg, (lcode, rcode), (fl, fr) in zip(legs, codes, families, strict=True):
         ledger.add_exceptions(leg, lcode, rcode, fl, fr)
     resolutions = {d.exception_id: (d.decided_at, f"{d.comment} ({d.decided_by})".strip())
                    for d in decisions if d.kind == "resolve" and d.exception_id}
@@ -506,7 +528,8 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     if exceptions_made is not None:
         exceptions_made(exceptions)
     clock.lap("ledger")
-    summary = daily_summary(legs, families, ledger, exceptions, hotels)
+    resolved = np.asarray(exceptions.column("resolved_at").is_valid()) if exceptions.num_rows else np.zeros(0, bool)
+    summary = grid.table(ledger, resolved)
     clock.lap("summary")
     stats = {
         "rows_in": {"pms_postings": int(legs[0].left.n + legs[1].left.n), "tpe_transactions": int(tickets.n),
@@ -521,79 +544,6 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         "matched_left_records_by_stage": dict(sorted(ledger.left_by_stage.items())),
     }
     return MatchOutput(ledger, exceptions, summary, stats)
-
-
-def daily_summary(legs: list[Leg], families, ledger: output.Ledger, exceptions: pa.Table,
-                  hotels: list[str]) -> pa.Table:
-    """Per hotel, business date and card family: PMS, terminal, PSP and remitted totals, the écart
-    (PMS minus money taken), matched postings, open exceptions and what people resolved."""
-    kinds = {("pms_tpe", 0): 0, ("pms_tpe", 1): 1, ("pms_psp", 0): 0, ("pms_psp", 1): 2,
-             ("tpe_remittance", 1): 3}
-    parts = []
-    for leg, (fl, fr) in zip(legs, families, strict=True):
-        for side, s, fam, matched in ((0, leg.left, fl, ~leg.lfree), (1, leg.right, fr, ~leg.rfree)):
-            if (leg.name, side) in kinds and s.n:
-                parts.append((kinds[(leg.name, side)], s.hotel, s.bdate, fam, s.amount, matched))
-    x = ledger.exception_arrays()
-    resolved = np.asarray(exceptions.column("resolved_at").is_valid()) if exceptions.num_rows else np.zeros(0, bool)
-    money_leg = np.isin(x["leg"], [output.LEGS.index("pms_tpe"), output.LEGS.index("pms_psp")])
-    parts.append((4, x["hotel"], x["bdate"], x["family"], np.where(resolved & money_leg, x["amount"], 0), ~resolved))
-    return _grid(parts, hotels)
-
-
-def _grid(parts, hotels: list[str]) -> pa.Table:
-    """Sums over a dense (hotel-day, family) grid of parts (kind, hotel, business date, family,
-    amount, flag): kinds 0-3 add PMS, terminal, PSP and remitted money (flag: a matched PMS
-    record, counted), kind 4 adds resolved exceptions' money (flag: an open exception, counted)."""
-    columns = ["pms_cents", "tpe_cents", "psp_cents", "remitted_cents", "resolved_cents"]
-    parts = [p for p in parts if len(p[1])]
-    n_fam = len(FAMILIES)
-    if parts:
-        d0 = min(int(p[2].min()) for p in parts)
-        days = max(int(p[2].max()) for p in parts) - d0 + 1
-    else:
-        d0 = days = 1
-    # cells (hotel, day, family) numbered over the whole grid when it is small, as it is for a
-    # group's year; else over the hotel-days that occur
-    dense = len(hotels) * days * n_fam < 1 << 26
-    if dense:
-        present = np.ones(len(hotels) * days, dtype=bool)
-        number = np.arange(len(hotels) * days, dtype=np.int32) * n_fam
-    else:
-        present = np.zeros(len(hotels) * days, dtype=bool)
-        for _, hotel, bdate, *_ in parts:
-            present[hotel.astype(np.int64) * days + bdate - d0] = True
-        number = ((np.cumsum(present) - 1) * n_fam).astype(np.int64)
-    cells = int(present.sum()) * n_fam
-    sums = np.zeros((len(columns), cells), dtype=np.int64)
-    counts = np.zeros((2, cells), dtype=np.int64)  # matched PMS records, open exceptions
-    seen = np.zeros(cells, dtype=bool)
-    for kind, hotel, bdate, fam, amount, flag in parts:
-        if dense:
-            cell = hotel.astype(np.int32) * np.int32(days * n_fam)
-            cell += ((bdate - d0) * n_fam).astype(np.int32, copy=False)
-        else:
-            cell = number[hotel.astype(np.int64) * days + bdate - d0]
-        cell += fam.astype(cell.dtype, copy=False)
-        np.add.at(sums[kind], cell, amount)
-        every = np.bincount(cell, minlength=cells)
-        seen |= every > 0
-        if kind in (0, 4):  # counted: those flagged, most of them (all but the few not)
-            counts[kind // 4] += every - np.bincount(cell[~flag], minlength=cells)
-    keep = np.flatnonzero(seen)
-    hotel_day = np.flatnonzero(present)[keep // n_fam]
-    fam = keep % n_fam
-    order = np.lexsort((np.argsort(np.argsort(FAMILIES))[fam], hotel_day))  # hotel, date, family name
-    keep, hotel_day, fam = keep[order], hotel_day[order], fam[order]
-    pms, tpe, psp, remitted, resolved = (sums[k][keep] for k in range(len(columns)))
-    return pa.table({
-        "hotel_id": pa.array(hotels, pa.string()).take(pa.array(hotel_day // days)),
-        "business_date": pa.array((hotel_day % days + d0).astype(np.int32)).cast(pa.date32()),
-        "card_brand": pa.array(FAMILIES, pa.string()).take(pa.array(fam)),
-        "pms_cents": pms, "tpe_cents": tpe, "psp_cents": psp, "remitted_cents": remitted,
-        "ecart_cents": pms - tpe - psp, "matched_count": counts[0][keep], "exception_count": counts[1][keep],
-        "resolved_cents": resolved,
-    })
 
 
 __all__ = ["Decision", "MatchOutput", "Rules", "run_matching"]

@@ -120,9 +120,6 @@ class Leg:
         # Millions of records: joined a group of hotels at a time (the condition pairs records of
         # one hotel), so that DuckDB's hash table and the result are a fraction of the whole.
         groups = self.hotel_groups(lmask, rmask, on)
-        if len(groups) > 1 and "k" in used:  # the keys made once for all the parts
-            lcols, rcols = ({**(cols or {}), "k": side.card_keys()} if "k" in u else cols
-                            for cols, side, u in ((lcols, self.left, lused), (rcols, self.right, rused)))
         for hotels in groups:
             lm, rm = (m if hotels is None else m & hotels[side.hotel]
                       for m, side in ((lmask, self.left), (rmask, self.right)))
@@ -153,9 +150,9 @@ class Leg:
         asked = int(np.count_nonzero(lmask)) + int(np.count_nonzero(rmask))
         if asked <= JOIN_PART:
             return [None]
-        per_hotel = np.bincount(self.left.hotel[lmask], minlength=len(self.window_s)) + \
-            np.bincount(self.right.hotel[rmask], minlength=len(self.window_s))
-        group = np.cumsum(per_hotel) * (-(-asked // JOIN_PART)) // (asked + 1)
+        # balanced on the sides' records per hotel (made once): the records asked for are most of them
+        per_hotel = self.left.per_hotel(len(self.window_s)) + self.right.per_hotel(len(self.window_s))
+        group = np.cumsum(per_hotel) * (-(-asked // JOIN_PART)) // (int(per_hotel.sum()) + 1)
         return [group == g for g in np.unique(group)]
 
     def time_cost(self, dt: np.ndarray, lf: np.ndarray, skew_factor: float) -> np.ndarray:

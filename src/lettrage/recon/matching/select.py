@@ -104,11 +104,12 @@ def _assign(li: np.ndarray, ri: np.ndarray, cost: np.ndarray, comp_l: np.ndarray
     equal costs go to the lowest ids). The rare big component is solved on its own
     (`scipy.optimize.linear_sum_assignment`)."""
     picked = np.zeros(len(li), dtype=bool)
-    ln, rn = np.unique(li), np.unique(ri)
+    ln = np.flatnonzero(np.bincount(li, minlength=len(comp_l)))  # the nodes of these edges
+    rn = np.flatnonzero(np.bincount(ri, minlength=len(comp_r)))
     lorder = ln[np.lexsort((lrank[ln], comp_l[ln]))]  # grouped by component, then id
     rorder = rn[np.lexsort((rrank[rn], comp_r[rn]))]
-    comps, lstart, lcount = np.unique(comp_l[lorder], return_index=True, return_counts=True)
-    _, rstart, rcount = np.unique(comp_r[rorder], return_index=True, return_counts=True)
+    comps, lstart, lcount = _runs(comp_l[lorder])
+    _, rstart, rcount = _runs(comp_r[rorder])
     local_l = np.zeros(len(comp_l), dtype=np.int64)
     local_l[lorder] = np.arange(len(lorder)) - np.repeat(lstart, lcount)
     local_r = np.zeros(len(comp_r), dtype=np.int64)
@@ -144,6 +145,12 @@ def _assign(li: np.ndarray, ri: np.ndarray, cost: np.ndarray, comp_l: np.ndarray
                 picked[e[ci[e] == k]] = _assign_one(cost[e[ci[e] == k]], local_l[li[e[ci[e] == k]]],
                                                      local_r[ri[e[ci[e] == k]]], nl, nr)
     return picked
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of equal values in a sorted array: their values, starts and lengths."""
+    start = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return values[start], start, np.diff(np.append(start, len(values)))
 
 
 @cache

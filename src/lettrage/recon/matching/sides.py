@@ -49,12 +49,19 @@ class Side:
 
     def card_keys(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64: 16 + 14 +
-        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records)."""
-        pick = (lambda a: a) if nodes is None else (lambda a: a[nodes])
-        key = pick(self.hotel).astype(np.int64) << 48
-        key |= np.maximum(pick(self.last4), 0).astype(np.int64) << 34
-        key |= np.clip(pick(self.amount), -KEY_AMOUNT, KEY_AMOUNT) + (1 << 33)
-        return key
+        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records). The
+        whole side's keys are made once (the exact stage joins on them a group of hotels at a time)."""
+        if nodes is None or "_keys" in self.extra:
+            if "_keys" not in self.extra:
+                self.extra["_keys"] = _pack_card(self.hotel, self.last4, self.amount)
+            return self.extra["_keys"] if nodes is None else self.extra["_keys"][nodes]
+        return _pack_card(self.hotel[nodes], self.last4[nodes], self.amount[nodes])
+
+    def per_hotel(self, hotels: int) -> np.ndarray:
+        """The number of records of each hotel code (made once)."""
+        if "_per_hotel" not in self.extra:
+            self.extra["_per_hotel"] = np.bincount(self.hotel, minlength=hotels)
+        return self.extra["_per_hotel"]
 
     def keyed(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """Which records (all, or `nodes`) have a card number and an amount `card_keys` holds."""
@@ -67,6 +74,18 @@ class Side:
         return Side(self.kind, self.ids.take(take), self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
                     {k: v.take(take) for k, v in self.extra.items() if not k.startswith("_")})
+
+
+def _pack_card(hotel: np.ndarray, last4: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    key = np.clip(amount, -KEY_AMOUNT, KEY_AMOUNT)  # in place from here: no temporaries of millions
+    key += 1 << 33
+    part = np.maximum(last4, 0).astype(np.int64)
+    part <<= 34
+    key |= part
+    part = hotel.astype(np.int64)
+    part <<= 48
+    key |= part
+    return key
 
 
 @dataclass(frozen=True)
@@ -93,14 +112,14 @@ class Window:
         return " AND ".join(parts), params
 
 
-def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
+def _to_side(kind: str, table: pa.Table, hotels: Hotels, extra: tuple[str, ...] = ()) -> Side:
     def col(name, dtype):
         return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
 
     return Side(
         kind=kind,
         ids=table.column("id").combine_chunks(),
-        hotel=col("hotel", np.int32),
+        hotel=hotels.codes(col("hotel", np.int32)),
         ts=col("ts", np.int64),
         amount=col("amount", np.int64),
         last4=col("last4", np.int16),
@@ -110,32 +129,61 @@ def _to_side(kind: str, table: pa.Table, extra: tuple[str, ...] = ()) -> Side:
     )
 
 
-def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[str]) -> list[str]:
+class Hotels(list):
+    """The hotels a run covers, sorted: a hotel's code is its position. Rows carry a few bits of
+    the hash of their hotel id (`sql`), which a lookup turns into the code (`codes`): the ENUM
+    cast that does the same in SQL costs several times as much for millions of rows. The bits
+    are chosen so that no two of the run's hotels share them."""
+
+    def __init__(self, names: list[str], hashes: list[int]):
+        super().__init__(names)
+        self.shift = self.bits = None
+        h = np.array(hashes, dtype=np.uint64)
+        for bits in (16, 20, 24):
+            for shift in range(64 - bits):
+                slots = (h >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+                if len(np.unique(slots)) == len(h):
+                    self.shift, self.bits = shift, bits
+                    self.lookup = np.full(1 << bits, -1, dtype=np.int32)
+                    self.lookup[slots.astype(np.int64)] = np.arange(len(h), dtype=np.int32)
+                    return
+
+    def sql(self, column: str = "hotel_id") -> str:
+        if self.bits is None:  # an ENUM cast: keeps the rows in the order they were read (a join would not)
+            names = ", ".join("'" + h.replace("'", "''") + "'" for h in self) or "''"
+            return f"enum_code({column}::ENUM({names}))::INTEGER"
+        return f"((hash({column}) >> {self.shift}) & {(1 << self.bits) - 1})::INTEGER"
+
+    def codes(self, read: np.ndarray) -> np.ndarray:
+        """The codes of the values `sql` read."""
+        if self.bits is None:
+            return read
+        codes = self.lookup[read]
+        if len(codes) and codes.min() < 0:
+            raise ValueError("a row's hotel is not among the run's hotels")
+        return codes
+
+
+def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[str]) -> Hotels:
     """The hotels a run covers, sorted: a hotel's code is its position here."""
     where, params = window.where()
     union = " UNION ".join(f"SELECT DISTINCT hotel_id FROM {t} WHERE {where}" for t in tables)
     names = sorted(r[0] for r in conn.execute(union, params * len(tables)).fetchall())
-    return names
+    hashes = conn.execute("SELECT list_transform(?::VARCHAR[], lambda h: hash(h))", [names]).fetchall()[0][0]
+    return Hotels(names, hashes or [])
 
 
 def _fetch(conn, sql: str, params: list) -> pa.Table:
     return conn.sql(sql, params=params).to_arrow_table()
 
 
-def _hotel_code(hotels: list[str]) -> str:
-    """SQL for a hotel's code (its position in `hotels`): an ENUM cast, a hash lookup that keeps
-    the rows in the order they were read (a join would not promise that)."""
-    names = ", ".join("'" + h.replace("'", "''") + "'" for h in hotels) or "''"
-    return f"enum_code(hotel_id::ENUM({names}))::INTEGER"
-
-
-def _common(conn, table: str, where: str, params: list, hotels: list[str], ts: str, amount: str,
+def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str, amount: str,
             last4: str = "card_last4", brand: str = "card_brand") -> str:
     """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain.
     The last 4 digits are read from a masked number too ('XXXX XXXX XXXX 1234'), and are the last
     four of a longer number."""
     seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
-    return (f"{_hotel_code(hotels)} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
+    return (f"{hotels.sql()} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
             f"(coalesce(TRY_CAST({last4} AS INTEGER), TRY_CAST(right(trim({last4}), 4) AS INTEGER), -1) % 10000)"
             f"::SMALLINT AS last4, {brand_sql(brand, seen)} AS brand, "
             f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
@@ -148,24 +196,33 @@ PMS_TPE_SCOPE = ("(channel IN ('terminal', 'distance') OR (channel IS NULL AND "
 PMS_PSP_SCOPE = "channel = 'psp'"
 
 
-def load_postings(conn, window: Window, scope: str, hotels: list[str], refs: tuple[str, ...] = ("ref", "ref2")) -> Side:
-    """PMS postings in `scope`. `refs`: which references to read, `ref` (the posting's reference,
-    else its confirmation number) and `ref2` (the confirmation number); a reference no posting
-    carries is not read (millions of empty strings for nothing)."""
+POSTING_REFS = {"ref": "coalesce(p.reference, p.confirmation_no)", "ref2": "p.confirmation_no"}
+
+
+def carried_refs(conn, window: Window, scope: str, refs: tuple[str, ...] = ("ref", "ref2")) -> tuple[str, ...]:
+    """Which of the references (`POSTING_REFS`) some posting in `scope` carries: the others are not
+    read (millions of empty strings for nothing)."""
+    if not refs:
+        return ()
     where, params = window.where(alias="p")
-    exprs = {"ref": "coalesce(p.reference, p.confirmation_no)", "ref2": "p.confirmation_no"}
-    base = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
-    if refs:
-        counts = conn.execute(f"SELECT {', '.join(f'count({exprs[r]})' for r in refs)} {base}", params).fetchall()[0]
-        refs = tuple(r for r, n in zip(refs, counts, strict=True) if n)
+    counts = conn.execute(f"SELECT {', '.join(f'count({POSTING_REFS[r]})' for r in refs)} FROM pms_postings p "
+                          f"WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}", params).fetchall()[0]
+    return tuple(r for r, n in zip(refs, counts, strict=True) if n)
+
+
+def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[str, ...] | None = None) -> Side:
+    """PMS postings in `scope`, with the references `refs` (None: those `carried_refs` finds), `ref`
+    (the posting's reference, else its confirmation number) and `ref2` (the confirmation number)."""
+    where, params = window.where(alias="p")
+    refs = carried_refs(conn, window, scope) if refs is None else refs
     common = _common(conn, "pms_postings p", f"{where} AND {scope}", params, hotels, "p.posted_at",
                      "p.amount_cents::BIGINT")
-    sql = (f"SELECT p.posting_id AS id, {common}"
-           f"{''.join(f', {exprs[r]} AS {r}' for r in refs)} {base}")
-    return _to_side("pms_posting", _fetch(conn, sql, params), refs)
+    sql = (f"SELECT p.posting_id AS id, {common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)} "
+           f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
+    return _to_side("pms_posting", _fetch(conn, sql, params), hotels, refs)
 
 
-def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], refs: bool = True,
+def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
                  terminals: bool = True) -> tuple[Side, int]:
     """Terminal money: sales, completions, refunds, and cancellations that void nothing (a ticket
     of no stated type is money too: a sale, or a refund when negative).
@@ -187,7 +244,7 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: list[str], re
     table = _fetch(conn, sql, params)
     if len(gone):
         table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
-    return _to_side("tpe_transaction", table, extra), len(gone) // 2
+    return _to_side("tpe_transaction", table, hotels, extra), len(gone) // 2
 
 
 def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
@@ -211,7 +268,7 @@ def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
     return pa.array(sorted(r[0] for r in rows), pa.string())
 
 
-def load_psp(conn, window: Window, hotels: list[str]) -> Side:
+def load_psp(conn, window: Window, hotels: Hotels) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
     sql = (f"SELECT s.psp_txn_id AS id, {_common(conn, 'psp_transactions s', where, params, hotels, 's.event_at', signed)}, "
@@ -219,10 +276,10 @@ def load_psp(conn, window: Window, hotels: list[str]) -> Side:
            f"FROM psp_transactions s "
            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _to_side("psp_transaction", _fetch(conn, sql, params), ("ref",))
+    return _to_side("psp_transaction", _fetch(conn, sql, params), hotels, ("ref",))
 
 
-def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
+def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
     where, params = window.where(alias="m")
     gross = "coalesce(m.gross_cents, m.net_cents + coalesce(m.fee_cents, 0))"
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
@@ -232,7 +289,7 @@ def load_remittances(conn, window: Window, hotels: list[str]) -> Side:
            f"coalesce(m.remise_ref, m.merchant_reference) AS ref, "
            f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
-    return _to_side("remittance_line", _fetch(conn, sql, params), ("ref", "terminal"))
+    return _to_side("remittance_line", _fetch(conn, sql, params), hotels, ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:

@@ -257,6 +257,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
         _record_exact(leg, cand, alone, stage, rule, 0, None, early)
         contested.append({k: v[~alone] for k, v in cand.items()})
         del cand, alone
+    for side in (L, R):  # the later stages join a few records: their keys are made for them
+        side.extra.pop("_keys", None)
     _choose_exact(leg, {k: np.concatenate([c[k] for c in contested]) for k in contested[0]}, rules, stage, rule, 0,
                   True, None, early)
     if shift is not None:
