@@ -54,15 +54,23 @@ CODE_INDEX = {c: i for i, c in enumerate(EXCEPTION_CODES)}
 
 def _flag_lists(bits: np.ndarray) -> pa.Array:
     """int bitmask per row -> list<string> of the codes, built from the few rows that have any."""
-    bits = np.asarray(bits, dtype=np.int64)
-    counts = np.zeros(len(bits), dtype=np.int32)
+    bits = np.asarray(bits)
     nz = np.flatnonzero(bits)
-    on = ((bits[nz, None] >> np.arange(len(EXCEPTION_CODES))) & 1).astype(bool)
-    counts[nz] = on.sum(axis=1)
+    if len(nz) == 0:
+        return _no_flags(len(bits))
+    on = ((bits[nz, None] >> np.arange(len(EXCEPTION_CODES), dtype=bits.dtype)) & 1).astype(bool)
     offsets = np.zeros(len(bits) + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
+    offsets[nz + 1] = on.sum(axis=1)
+    np.cumsum(offsets, out=offsets)
     values = pa.array(EXCEPTION_CODES, pa.string()).take(pa.array(np.nonzero(on)[1]))
     return pa.ListArray.from_arrays(pa.array(offsets), values, type=MATCHES_SCHEMA.field("flags").type)
+
+
+@lru_cache(maxsize=8)
+def _no_flags(n: int) -> pa.Array:
+    """n empty flag lists (made once per size: slices are mostly full)."""
+    return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], pa.string()),
+                                    type=MATCHES_SCHEMA.field("flags").type)
 
 
 def _dict(values: list[str], codes) -> pa.DictionaryArray:

@@ -37,11 +37,16 @@ def lone_edges(lf: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Which edges (lf[i], r[i]) join two nodes that have no other edge."""
     if len(lf) == 0:
         return np.zeros(0, dtype=bool)
-    dl = np.minimum(np.bincount(lf), 2).astype(np.int8)  # degrees: 1, or more (small arrays: millions of edges)
-    dr = np.minimum(np.bincount(r), 2).astype(np.int8)
-    simple = dl[lf] == 1
-    simple &= dr[r] == 1
-    return simple
+    return _degree_one(lf) & _degree_one(r)
+
+
+def _degree_one(nodes: np.ndarray) -> np.ndarray:
+    if len(nodes) * 16 < int(nodes.max()) + 1:  # a few edges among millions of records: counted by sorting
+        _, at, count = np.unique(nodes, return_inverse=True, return_counts=True)
+        return count[at] == 1
+    degree = np.bincount(nodes)
+    degree = np.minimum(degree, 2, out=degree).astype(np.int8)  # 1, or more (small array: millions of edges)
+    return degree[nodes] == 1
 
 
 def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_ids: pa.Array,

@@ -64,9 +64,13 @@ class Side:
         return self.extra["_per_hotel"]
 
     def keyed(self, nodes: np.ndarray | None = None) -> np.ndarray:
-        """Which records (all, or `nodes`) have a card number and an amount `card_keys` holds."""
-        last4, amount = (self.last4, self.amount) if nodes is None else (self.last4[nodes], self.amount[nodes])
-        return (last4 >= 0) & (np.abs(amount) <= KEY_AMOUNT)
+        """Which records (all, or `nodes`) have a card number and an amount `card_keys` holds (the
+        whole side's made once, with its keys)."""
+        if nodes is None:
+            if "_keyed" not in self.extra:
+                self.extra["_keyed"] = (self.last4 >= 0) & (np.abs(self.amount) <= KEY_AMOUNT)
+            return self.extra["_keyed"]
+        return (self.last4[nodes] >= 0) & (np.abs(self.amount[nodes]) <= KEY_AMOUNT)
 
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)
@@ -116,7 +120,7 @@ def _to_side(kind: str, table: pa.Table, hotels: Hotels, extra: tuple[str, ...] 
     def col(name, dtype):
         return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
 
-    return Side(
+    side = Side(
         kind=kind,
         ids=table.column("id").combine_chunks(),
         hotel=hotels.codes(col("hotel", np.int32)),
@@ -127,6 +131,9 @@ def _to_side(kind: str, table: pa.Table, hotels: Hotels, extra: tuple[str, ...] 
         bdate=col("bdate", np.int32),
         extra={name: table.column(name).combine_chunks() for name in extra},
     )
+    side.card_keys()  # made by the thread that read the side, while the other side is read
+    side.keyed()
+    return side
 
 
 class Hotels(list):

@@ -259,6 +259,7 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
         del cand, alone
     for side in (L, R):  # the later stages join a few records: their keys are made for them
         side.extra.pop("_keys", None)
+        side.extra.pop("_keyed", None)
     _choose_exact(leg, {k: np.concatenate([c[k] for c in contested]) for k in contested[0]}, rules, stage, rule, 0,
                   True, None, early)
     if shift is not None:
