@@ -481,9 +481,11 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         handed, finishing = [], []
 
         def finish(b):
-            b.flags |= legs[0].base_flags(b.lf, b.r)
-            _flag_refunds(legs[0], [b], originals.result())
-            ledger.add_pairs(legs[0], b)
+            def flag(b):  # on the batch in posting order: its records are read in sequence
+                b.flags |= legs[0].base_flags(b.lf, b.r)
+                _flag_refunds(legs[0], [b], originals.result())
+
+            ledger.add_pairs(legs[0], b, before=flag)
 
         def settled(b):
             handed.append(b)

@@ -125,13 +125,16 @@ class Ledger:
 
     # --- card_matches -------------------------------------------------------------------------
 
-    def add_pairs(self, leg: Leg, b: PairBatch) -> None:
-        """A batch of one-to-one matches whose flags are final, kept in left-record order (the rows
-        then do not depend on the order the candidates came back in)."""
+    def add_pairs(self, leg: Leg, b: PairBatch, before=None) -> None:
+        """A batch of one-to-one matches, kept in left-record order (the rows then do not depend on
+        the order the candidates came back in); its flags are final, or `before(b)` makes them
+        so once the batch is in that order."""
         order = _in_left_order(b.lf, leg.left.n)  # in place: the batch is not kept twice
         b.lf, b.r, b.flags = b.lf[order], b.r[order], b.flags[order]
         if b.dt is not None:
             b.dt = b.dt[order]
+        if before is not None:
+            before(b)
         self._add((leg, b, None), 2 * len(order), f"{leg.name}:{b.stage}", len(order))
 
     def add_groups(self, leg: Leg, g: GroupBatch) -> None:
