@@ -116,21 +116,24 @@ class Window:
         return " AND ".join(parts), params
 
 
-def _to_side(kind: str, table: pa.Table, hotels: Hotels, extra: tuple[str, ...] = ()) -> Side:
-    def col(name, dtype):
-        return np.ascontiguousarray(table.column(name).to_numpy(), dtype=dtype)
-
-    side = Side(
-        kind=kind,
-        ids=table.column("id").combine_chunks(),
-        hotel=hotels.codes(col("hotel", np.int32)),
-        ts=col("ts", np.int64),
-        amount=col("amount", np.int64),
-        last4=col("last4", np.int16),
-        brand=col("brand", np.int8),
-        bdate=col("bdate", np.int32),
-        extra={name: table.column(name).combine_chunks() for name in extra},
-    )
+def _read_side(kind: str, conn, sql: str, params: list, hotels: Hotels, extra: tuple[str, ...] = (),
+               leave_out: pa.Array | None = None) -> Side:
+    """The records `sql` reads (without the ids `leave_out`), as a side. Each column is let go as
+    soon as it is copied into its array (the rows of both sides are read at the same time)."""
+    table = conn.sql(sql, params=params).to_arrow_table()
+    if leave_out is not None and len(leave_out):
+        table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=leave_out)))
+    arrays = {}
+    for name, dtype in (("id", None), ("hotel", np.int32), ("ts", np.int64), ("amount", np.int64),
+                        ("last4", np.int16), ("brand", np.int8), ("bdate", np.int32), *((e, None) for e in extra)):
+        column = table.column(name)
+        table = table.drop_columns([name])
+        arrays[name] = column.combine_chunks() if dtype is None else np.ascontiguousarray(column.to_numpy(),
+                                                                                             dtype=dtype)
+        del column
+    side = Side(kind=kind, ids=arrays.pop("id"), hotel=hotels.codes(arrays.pop("hotel")), ts=arrays.pop("ts"),
+                amount=arrays.pop("amount"), last4=arrays.pop("last4"), brand=arrays.pop("brand"),
+                bdate=arrays.pop("bdate"), extra=arrays)
     side.card_keys()  # made by the thread that read the side, while the other side is read
     side.keyed()
     return side
@@ -180,10 +183,6 @@ def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[st
     return Hotels(names, hashes or [])
 
 
-def _fetch(conn, sql: str, params: list) -> pa.Table:
-    return conn.sql(sql, params=params).to_arrow_table()
-
-
 def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str, amount: str,
             last4: str = "card_last4", brand: str = "card_brand") -> str:
     """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain.
@@ -226,7 +225,7 @@ def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[
                      "p.amount_cents::BIGINT")
     sql = (f"SELECT p.posting_id AS id, {common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)} "
            f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
-    return _to_side("pms_posting", _fetch(conn, sql, params), hotels, refs)
+    return _read_side("pms_posting", conn, sql, params, hotels, refs)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
@@ -248,10 +247,7 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs:
     sql = (f"SELECT t.tpe_txn_id AS id, {common}{cols} FROM tpe_transactions t "
            f"WHERE {where} AND t.amount_cents IS NOT NULL "
            f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
-    table = _fetch(conn, sql, params)
-    if len(gone):
-        table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=gone)))
-    return _to_side("tpe_transaction", table, hotels, extra), len(gone) // 2
+    return _read_side("tpe_transaction", conn, sql, params, hotels, extra, leave_out=gone), len(gone) // 2
 
 
 def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
@@ -283,7 +279,7 @@ def load_psp(conn, window: Window, hotels: Hotels) -> Side:
            f"FROM psp_transactions s "
            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _to_side("psp_transaction", _fetch(conn, sql, params), hotels, ("ref",))
+    return _read_side("psp_transaction", conn, sql, params, hotels, ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
@@ -296,7 +292,7 @@ def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
            f"coalesce(m.remise_ref, m.merchant_reference) AS ref, "
            f"m.terminal_id AS terminal FROM remittances m "
            f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
-    return _to_side("remittance_line", _fetch(conn, sql, params), hotels, ("ref", "terminal"))
+    return _read_side("remittance_line", conn, sql, params, hotels, ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:
