@@ -84,13 +84,14 @@ def test_every_pair_shows_its_records_time_and_amount_gaps(data, tmp_path):
     assert sum(1 for stage, _, da_, _, _ in rows if stage == "tolerant" and da_ != 0) > 20
 
 
-def test_joining_hotels_a_group_at_a_time_changes_nothing(tmp_path, monkeypatch):
+@pytest.mark.parametrize("scenario", ["default", "clock_skew"])
+def test_joining_hotels_a_group_at_a_time_changes_nothing(tmp_path, monkeypatch, scenario):
     """Millions of records are joined a group of hotels at a time (memory); the result is the
     result of one join (the same rows: a group's matches are written as soon as they are made, so
-    the rows come in another order)."""
+    the rows come in another order), PMS clocks found hours off included."""
     from lettrage.recon.matching import legs
 
-    generate(tmp_path, 120_000, "default", seed=9)  # four hotels
+    generate(tmp_path, 120_000, scenario, seed=9)  # four hotels
     groups = []
     split = legs.Leg.hotel_groups
     monkeypatch.setattr(legs.Leg, "hotel_groups", lambda *a: groups.append(len(split(*a))) or split(*a))
@@ -104,6 +105,9 @@ def test_joining_hotels_a_group_at_a_time_changes_nothing(tmp_path, monkeypatch)
         conn.close()
     assert max(groups) >= 3  # the exact join of the second run, in parts
     whole, parts = outputs
+    if scenario == "clock_skew":
+        rules = pc.unique(whole.card_matches.column("rule").cast(pa.string())).to_pylist()
+        assert "card_amount_window_pms_clock" in rules
     assert _rows(parts.card_matches, "record_id", "side").equals(_rows(whole.card_matches, "record_id", "side"))
     assert _rows(parts.exceptions, "exception_id", "business_date").equals(
         _rows(whole.exceptions, "exception_id", "business_date"))
