@@ -4,10 +4,12 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
+from lettrage.config import load_settings
 from lettrage.pipelines.inbox_sensor import inbox_sensor
 from lettrage.pipelines.partitions import HOTELS_TAG
 from lettrage.recon.hotels import Hotel, write_hotels
@@ -83,7 +85,8 @@ def test_a_date_reconciled_after_the_file_arrived_is_not_run_again(box):
 
 
 def test_a_day_not_yet_closed_waits_in_the_cursor(box):
-    today = dt.date.today()
+    # the group's today (its partitions close in its time zone: after 22:00 UTC, Paris is already tomorrow)
+    today = dt.datetime.now(ZoneInfo(load_settings().group_timezone)).date()
     text = (FIXTURES / "tpe_20260105.csv").read_bytes().replace(b"05/01/2026", today.strftime("%d/%m/%Y").encode())
     text = text.replace(b"06/01/2026", (today + dt.timedelta(days=1)).strftime("%d/%m/%Y").encode())
     deliver(box, "H1", "tpe_journal", f"tpe_{today:%Y%m%d}.csv", text)
