@@ -377,6 +377,23 @@ def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
     return pl, pr
 
 
+def _beside(conn, there, here):
+    """`there(cursor)` run in a thread of its own on a cursor of its own while `here(conn)` runs
+    in this one; both results."""
+    cursor = conn.cursor()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="beside") as pool:
+            future = pool.submit(there, cursor)
+            try:
+                mine = here(conn)
+            except BaseException:
+                cursor.interrupt()
+                raise
+            return future.result(), mine
+    finally:
+        cursor.close()
+
+
 def _families_and_money(legs: list[Leg], hotels: list[str]) -> tuple[list, daily.DailyGrid]:
     """Each leg's records' card families (left, right), and their money summed per hotel, day and
     family."""
@@ -427,20 +444,20 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     hs = hotel_settings(conn, hotels, rules)
     remitted = "remittances" in tables
     refs = sides.carried_refs(conn, window, sides.PMS_TPE_SCOPE, ("ref",))
-    # the postings read beside the tickets (each read has phases one thread does)
-    reader = conn.cursor()
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="postings") as pool:
-            reading = pool.submit(sides.load_postings, reader, window, sides.PMS_TPE_SCOPE, hotels, refs)
-            try:
-                tickets, voided = sides.load_tickets(conn, window, rules.void_window_s, hotels,
-                                                     refs=remitted or bool(refs), terminals=remitted)
-            except BaseException:
-                reader.interrupt()
-                raise
-            postings = reading.result()
-    finally:
-        reader.close()
+
+    def read_postings(c):
+        return sides.load_postings(c, window, sides.PMS_TPE_SCOPE, hotels, refs)
+
+    def read_tickets(c):
+        return sides.load_tickets(c, window, rules.void_window_s, hotels, refs=remitted or bool(refs),
+                                  terminals=remitted)
+
+    # the postings read beside the tickets (each read has phases one thread does), unless DuckDB is
+    # to use one thread
+    if int(conn.execute("SELECT current_setting('threads')").fetchall()[0][0]) > 1:
+        postings, (tickets, voided) = _beside(conn, read_postings, read_tickets)
+    else:
+        postings, (tickets, voided) = read_postings(conn), read_tickets(conn)
     clock.lap("load")
     legs = [Leg("pms_tpe", postings, tickets, hs.window_s, hs.tol_cents, hs.tol_pct)]
     pa.default_memory_pool().release_unused()  # what reading left behind, back to the system
