@@ -377,6 +377,29 @@ def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
     return pl, pr
 
 
+def _other_legs(conn, window: Window, tables: list[str], hotels: sides.Hotels, hs: HotelSettings, tickets: Side,
+                decisions: list[Decision]) -> list[Leg]:
+    """PMS postings vs PSP payments, terminal tickets vs remittances (read beside the first leg's
+    exact stage: they are not needed before it ends)."""
+    if "psp_transactions" in tables:
+        psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
+                  sides.load_psp(conn, window, hotels), hs.window_s, hs.tol_cents, hs.tol_pct)
+    else:
+        psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
+                  tickets.subset(np.zeros(tickets.n, bool)), hs.window_s, hs.tol_cents, hs.tol_pct)
+        psp.right.kind = "psp_transaction"
+    legs = [psp]
+    if "remittances" in tables:
+        lines = sides.load_remittances(conn, window, hotels)
+        # Only hotel-days whose remittances arrived are reconciled against them.
+        days = np.unique(lines.hotel.astype(np.int64) * 100_000 + lines.bdate)
+        covered = np.isin(tickets.hotel.astype(np.int64) * 100_000 + tickets.bdate, days)
+        legs.append(Leg("tpe_remittance", tickets.subset(covered), lines, hs.window_s, hs.tol_cents, hs.tol_pct))
+    for leg in legs:
+        _apply_decisions(leg, decisions)
+    return legs
+
+
 def _beside(conn, there, here):
     """`there(cursor)` run in a thread of its own on a cursor of its own while `here(conn)` runs
     in this one; both results."""
@@ -464,27 +487,6 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     clock.lap("load")
     _apply_decisions(legs[0], decisions)
 
-    def other_legs(conn) -> list[Leg]:
-        """PMS postings vs PSP payments, terminal tickets vs remittances (read beside the first leg's
-        exact stage: they are not needed before it ends)."""
-        if "psp_transactions" in tables:
-            psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
-                      sides.load_psp(conn, window, hotels), hs.window_s, hs.tol_cents, hs.tol_pct)
-        else:
-            psp = Leg("pms_psp", sides.load_postings(conn, window, sides.PMS_PSP_SCOPE, hotels),
-                      tickets.subset(np.zeros(tickets.n, bool)), hs.window_s, hs.tol_cents, hs.tol_pct)
-            psp.right.kind = "psp_transaction"
-        more = [psp]
-        if remitted:
-            lines = sides.load_remittances(conn, window, hotels)
-            # Only hotel-days whose remittances arrived are reconciled against them.
-            days = np.unique(lines.hotel.astype(np.int64) * 100_000 + lines.bdate)
-            covered = np.isin(tickets.hotel.astype(np.int64) * 100_000 + tickets.bdate, days)
-            more.append(Leg("tpe_remittance", tickets.subset(covered), lines, hs.window_s, hs.tol_cents, hs.tol_pct))
-        for leg in more:
-            _apply_decisions(leg, decisions)
-        return more
-
     # Which refunds had a sale before, and the other legs' records: read beside the exact stage,
     # each on a cursor of its own (one connection runs one query at a time; refund originals are
     # looked up again later, from the thread finishing the exact batches and from classify).
@@ -494,7 +496,7 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     with ThreadPoolExecutor(1, thread_name_prefix="beside the exact stage") as pool, \
             ThreadPoolExecutor(1, thread_name_prefix="exact batches") as finisher:
         originals = pool.submit(refund_originals, cursor, tickets, window, hotels, rules)
-        others = pool.submit(other_legs, reader)
+        others = pool.submit(_other_legs, reader, window, tables, hotels, hs, tickets, decisions)
         handed, finishing = [], []
 
         def finish(b):
