@@ -95,9 +95,9 @@ class Leg:
     def pairs(self, conn, lmask: np.ndarray, rmask: np.ndarray, on: str, lo=None, hi=None,
               lcols: dict | None = None, rcols: dict | None = None) -> dict[str, np.ndarray]:
         """Candidate pairs among some records of each side (a mask over the side, or positions),
-        joined in DuckDB `on` a SQL condition over aliases l and r, which carry each record's position i, ts, hotel h, last 4 c (-1: none),
-        amount a, business date d, brand b, and the extra columns `lcols`/`rcols` (arrays over
-        the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
+        joined in DuckDB `on` a SQL condition over aliases l and r, which carry each record's
+        position i, ts, hotel h, last 4 c (-1: none), amount a, business date d, brand b, and the
+        extra columns `lcols`/`rcols` (arrays over the whole side). `lo`/`hi` (per hotel code) add the window l.ts - r.ts in [lo, hi] of the
         right record's hotel; k is the record's (hotel, last 4, amount) in one number
         (`Side.card_keys`). Returns l, r and dt (l.ts - r.ts).
 
