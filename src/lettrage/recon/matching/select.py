@@ -50,22 +50,19 @@ def _degree_one(nodes: np.ndarray) -> np.ndarray:
 
 
 def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_ids: pa.Array,
-               left_penalty=None, right_penalty=None, uncontested=None) -> np.ndarray:
+               left_penalty=None, right_penalty=None) -> np.ndarray:
     """Choose at most one edge per node: a boolean mask over the edges (l[i], r[i]).
 
     `cost` is an array over the edges, or a function of edge positions returning their costs
     (only the edges in conflict are ever priced). `left_penalty(nodes)` / `right_penalty(nodes)`,
     when given, return a cost added to every edge of those nodes; it never changes which nodes
     get a partner when all of them can, only who is left out when some must be (the later of two
-    duplicate charges). `uncontested(mask)`, when given, is told of the edges whose two records
-    have no other candidate (taken whatever the rest) before the rest is worked out."""
+    duplicate charges)."""
     chosen = np.zeros(len(lf), dtype=bool)
     if len(lf) == 0:
         return chosen
     simple = lone_edges(lf, r)
     chosen[simple] = True
-    if uncontested is not None:
-        uncontested(simple)
     conflicted = np.flatnonzero(~simple)
     if len(conflicted) == 0:
         return chosen

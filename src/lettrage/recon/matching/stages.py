@@ -80,10 +80,9 @@ def card_key(side, nodes: np.ndarray, with_amount: bool = True) -> np.ndarray:
 
 
 def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
-                 unique_only: bool = False, uncontested=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 unique_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One pair per record among the candidates; `cost` is an array over them or a function of
-    candidate positions (priced only where records compete). With `uncontested(mask)` (see
-    `one_to_one`) only the mask of chosen candidates comes back."""
+    candidate positions (priced only where records compete)."""
     lf, r = cand["l"], cand["r"]
     if len(lf) == 0:
         return lf, r, np.zeros(0, bool)
@@ -102,9 +101,7 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
             rank = twin_rank(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
             return rank * rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]]
 
-    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp, uncontested)
-    if uncontested is not None:  # the caller recorded them as they came: only the mask is wanted
-        return lf[:0], r[:0], chosen
+    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
     return lf[chosen], r[chosen], chosen
 
 
@@ -253,10 +250,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
             shift = found if shift is None else shift + found  # the groups' hotels are apart
             keep = found[cand["l"]] == 0
             cand = {k: v[keep] for k, v in cand.items()}
-        alone = lone_edges(cand["l"], cand["r"])
-        _record_exact(leg, cand, alone, stage, rule, 0, None, early)
-        contested.append({k: v[~alone] for k, v in cand.items()})
-        del cand, alone
+        contested.append(_record_uncontested(leg, cand, stage, rule, 0, None, early)[1])
+        del cand
     for side in (L, R):  # the later stages join a few records: their keys are made for them
         side.extra.pop("_keys", None)
         side.extra.pop("_keyed", None)
@@ -269,26 +264,28 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
 
 def _choose_exact(leg: Leg, cand: dict, rules: Rules, stage: str, rule: str, extra_flags: int, twins: bool,
                   shift: np.ndarray | None, early) -> int:
-    """One pair per record among exact candidates, recorded as they become final."""
+    """One pair per record among exact candidates: those no other candidate contests recorded at
+    once, then the best of the rest."""
+    made, rest = _record_uncontested(leg, cand, stage, rule, extra_flags, shift, early)
+    cand.clear()  # millions of candidates: gone before anything else is made
     L = leg.left
 
     def cost(e):
-        lf, r = cand["l"][e], cand["r"][e]
-        c = leg.time_cost(cand["dt"][e], lf, rules.skew_factor)
+        lf, r = rest["l"][e], rest["r"][e]
+        c = leg.time_cost(rest["dt"][e], lf, rules.skew_factor)
         return c + np.where(_compatible(leg, lf, r), 0.0, 3.0 * leg.window_s[L.hotel[lf]])
 
-    taken, made = [], []
+    _, _, chosen = choose_pairs(leg, rest, cost, rules, twins=twins)
+    return made + _record_exact(leg, rest, chosen, stage, rule, extra_flags, shift, early)
 
-    def record(mask):
-        taken.append(mask)
-        made.append(_record_exact(leg, cand, mask, stage, rule, extra_flags, shift, early))
 
-    _, _, chosen = choose_pairs(leg, cand, cost, rules, twins=twins, uncontested=record)
-    if taken:
-        chosen &= ~taken[0]
-    made.append(_record_exact(leg, cand, chosen, stage, rule, extra_flags, shift, early))
-    cand.clear()  # millions of candidates: gone before anything else is made
-    return sum(made)
+def _record_uncontested(leg: Leg, cand: dict, stage: str, rule: str, extra_flags: int, shift: np.ndarray | None,
+                        early) -> tuple[int, dict]:
+    """Record the candidates whose two records have no other candidate (taken whatever the
+    rest): how many, and the rest."""
+    alone = lone_edges(cand["l"], cand["r"])
+    made = _record_exact(leg, cand, alone, stage, rule, extra_flags, shift, early)
+    return made, {k: v[~alone] for k, v in cand.items()}
 
 
 def _record_exact(leg: Leg, cand: dict, mask: np.ndarray, stage: str, rule: str, extra_flags: int,
