@@ -119,3 +119,31 @@ def _rows(table: pa.Table, *keys: str) -> pa.Table:
     plain = pa.table({name: col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col
                       for name, col in zip(table.column_names, table.columns, strict=True)})
     return plain.sort_by([(k, "ascending") for k in keys])
+
+
+@pytest.mark.parametrize("breaks", ["pms_clock", "_record_uncontested", "one_to_one", "split_stage"])
+def test_a_run_that_breaks_says_why_and_leaves_no_one_waiting(data, tmp_path, monkeypatch, breaks):
+    """Wherever the engine breaks (before the ids are read, with matches handed to the writer
+    that waits for them, after), the error is the one raised, and no thread is left waiting."""
+    import threading
+    import time
+
+    from lettrage.recon.matching import select, stages
+
+    works = getattr(stages, breaks)
+
+    def broken(*args, **kwargs):
+        if breaks == "_record_uncontested":  # the first matches go to the writer, which waits for the ids
+            works(*args, **kwargs)
+            time.sleep(1)
+        raise RuntimeError(f"{breaks} broke")
+
+    monkeypatch.setattr(stages, breaks, broken)
+    if breaks == "one_to_one":
+        monkeypatch.setattr(select, breaks, broken)
+    before = set(threading.enumerate())
+    with pytest.raises(RuntimeError, match=f"{breaks} broke"):
+        match_files(out=tmp_path, **_files(data))
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), f"{thread.name} is still waiting"

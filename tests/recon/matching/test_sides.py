@@ -1,12 +1,24 @@
-"""Reading a leg's records: hotels become codes."""
+"""Reading a leg's records: hotels become codes; ids can be read later, in the same order."""
 
 from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import CancelledError, Future
 
 import duckdb
 import numpy as np
 import pytest
 
-from lettrage.recon.matching.sides import Hotels, Window, hotel_codes
+from lettrage.recon.matching.sides import (
+    PMS_TPE_SCOPE,
+    Hotels,
+    Window,
+    _strings,
+    hotel_codes,
+    load_postings,
+    load_tickets,
+)
+from tests.recon.matching import fixtures
 
 
 @pytest.fixture
@@ -43,3 +55,67 @@ def test_a_hotel_outside_the_run_is_an_error_not_another_hotel(conn):
     assert len(free) > 50
     with pytest.raises(ValueError, match="not among the run's hotels"):
         hotels.codes(np.asarray(free[:1]))
+
+
+# --- ids read once the big joins are done ---------------------------------------------------
+
+@pytest.fixture
+def seed():
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.register("_p", fixtures.postings())
+    conn.register("_t", fixtures.tickets())
+    conn.execute("CREATE TABLE pms_postings AS SELECT * FROM _p")
+    conn.execute("CREATE TABLE tpe_transactions AS SELECT * FROM _t")
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("window", [Window(), Window(fixtures.DAY, fixtures.DAY + dt.timedelta(days=1), ("SEED",))])
+def test_ids_read_later_are_each_records_own(seed, window):
+    hotels = hotel_codes(seed, window, ["pms_postings", "tpe_transactions"])
+    now = load_postings(seed, window, PMS_TPE_SCOPE, hotels)
+    later = load_postings(seed, window, PMS_TPE_SCOPE, hotels, late_ids=True)
+    assert not later.record_ids.done()  # not read with the rest
+    assert later.n == now.n == len(fixtures.POSTINGS)
+    some = later.subset(later.amount > 0)  # a part of the side, made before its ids are read
+    later.read_ids(seed)
+    assert later.ids.to_pylist() == now.ids.to_pylist() == [p[0] for p in fixtures.POSTINGS]
+    assert (later.amount == now.amount).all() and (later.ts == now.ts).all()
+    assert some.ids.to_pylist() == [p[0] for p in fixtures.POSTINGS if p[5] > 0]
+
+
+def test_tickets_a_cancellation_voids_are_left_out_with_their_ids_read_at_once(seed):
+    seed.execute("""INSERT INTO tpe_transactions BY NAME SELECT * REPLACE ('T-VOID' AS tpe_txn_id, 'cancel' AS txn_type,
+                    txn_at + INTERVAL 2 MINUTE AS txn_at) FROM tpe_transactions WHERE tpe_txn_id = 'T-A1002'""")
+    hotels = hotel_codes(seed, Window(), ["pms_postings", "tpe_transactions"])
+    tickets, voided = load_tickets(seed, Window(), 1800, hotels, late_ids=True)
+    assert voided == 1
+    assert not isinstance(tickets.record_ids, Future)  # the ids told which tickets to leave out
+    assert "T-A1002" not in tickets.ids.to_pylist() and "T-VOID" not in tickets.ids.to_pylist()
+    assert tickets.n == len(fixtures.TICKETS) - 1
+
+
+def test_ids_never_read_do_not_keep_anyone_waiting(seed):
+    hotels = hotel_codes(seed, Window(), ["pms_postings", "tpe_transactions"])
+    later = load_postings(seed, Window(), PMS_TPE_SCOPE, hotels, late_ids=True)
+    some = later.subset(later.amount > 0)
+    later.abandon_ids()  # the run failed before reading them
+    assert later.record_ids.cancelled() and some.record_ids.cancelled()
+    with pytest.raises(CancelledError):
+        _ = later.ids
+    with pytest.raises(CancelledError):
+        _ = some.ids
+    later.read_ids(seed)  # too late: nothing happens
+
+
+def test_ids_of_every_length_are_read_batch_by_batch():
+    conn = duckdb.connect()
+    ids = [f"{'x' * (i % 7)}{i}-{'é' * (i % 3)}" for i in range(5000)] + ["550e8400-e29b-41d4-a716-446655440000"] * 3
+    ids[4321] = None  # a file may lack one: it stays missing, the others keep their places
+    conn.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
+    read = _strings(conn, "SELECT id FROM t", [], len(ids), batch_rows=64)
+    assert read.to_pylist() == ids
+    for n in (len(ids) - 1, len(ids) + 1):  # the table changed since its records were read
+        with pytest.raises(ValueError, match="changed between their two reads"):
+            _strings(conn, "SELECT id FROM t", [], n, batch_rows=64)

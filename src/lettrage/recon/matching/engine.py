@@ -3,10 +3,10 @@ tables. Used by the Dagster assets (the warehouse), by `lettrage match` (parquet
 and by the benchmark.
 
 Order of work: read each leg's records (`sides`: normalised in DuckDB, held as arrays indexed by
-position, ids kept as strings for the output only), apply people's decisions (pinned matches,
-records split apart), run the stages (`stages`: candidates come from DuckDB joins on integer
-positions, choices are vectorised), classify what is left, then build the ledger, the exceptions
-and the daily summary (`output`). The ledger's rows can be written while the later stages run:
+position, ids kept as strings for the output and for ties, the first leg's read once its big joins
+are done), apply people's decisions (pinned matches, records split apart), run the stages
+(`stages`: candidates come from DuckDB joins on integer positions, choices are vectorised),
+classify what is left, then build the ledger, the exceptions and the daily summary (`output`). The ledger's rows can be written while the later stages run:
 the big exact batch is handed over as soon as its flags are final. Every choice is ordered by
 cost, then by the records' ids, so the same input gives the same output (to the byte) whatever
 the threads or memory limit.
@@ -174,15 +174,17 @@ def _per_hotel(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None) -> None:
+def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None, joined=None) -> None:
     """The stages of PMS postings against terminal tickets. `settled(batch)` is handed the exact
     stage's pair batches as soon as they are chosen, their base flags still to be added (their
-    rows can be written while the other stages run)."""
+    rows can be written while the other stages run); `joined()` is called when the exact stage's
+    big joins are done."""
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
     # shift: the postings of days the PMS clock was hours off, by how much (None: no such day)
-    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w, early=settled)
+    shift = stages.exact_card_and_clock(leg, conn, rules, "exact", "card_amount_window", w, early=settled,
+                                        joined=joined)
     clock.lap("pms_tpe.exact")
     stages.split_stage(leg, conn, rules, -w, w, shift=shift)
     clock.lap("pms_tpe.split")
@@ -400,6 +402,14 @@ def _other_legs(conn, window: Window, tables: list[str], hotels: sides.Hotels, h
     return legs
 
 
+def _read_ids(cursor, late: list[Side]) -> None:
+    try:
+        for side in late:
+            side.read_ids(cursor)
+    finally:
+        cursor.close()
+
+
 def _beside(conn, there, here):
     """`there(cursor)` run in a thread of its own on a cursor of its own while `here(conn)` runs
     in this one; both results."""
@@ -467,13 +477,17 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     hs = hotel_settings(conn, hotels, rules)
     remitted = "remittances" in tables
     refs = sides.carried_refs(conn, window, sides.PMS_TPE_SCOPE, ("ref",))
+    # The first leg's ids are read once its big joins are done (they are for the outputs and for
+    # ties; millions of them, held through those joins, were the run's peak of memory), unless
+    # people's decisions name records at once.
+    late = not any(d.kind in ("pin", "split") for d in decisions)
 
     def read_postings(c):
-        return sides.load_postings(c, window, sides.PMS_TPE_SCOPE, hotels, refs)
+        return sides.load_postings(c, window, sides.PMS_TPE_SCOPE, hotels, refs, late_ids=late)
 
     def read_tickets(c):
         return sides.load_tickets(c, window, rules.void_window_s, hotels, refs=remitted or bool(refs),
-                                  terminals=remitted)
+                                  terminals=remitted, late_ids=late)
 
     # the postings read beside the tickets (each read has phases one thread does), unless DuckDB is
     # to use one thread
@@ -494,7 +508,8 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     # The exact stage's batches are finished (base flags, refunds without an original) and handed
     # to the ledger by a thread of their own, while the stage goes on.
     with ThreadPoolExecutor(1, thread_name_prefix="beside the exact stage") as pool, \
-            ThreadPoolExecutor(1, thread_name_prefix="exact batches") as finisher:
+            ThreadPoolExecutor(1, thread_name_prefix="exact batches") as finisher, \
+            ThreadPoolExecutor(1, thread_name_prefix="ids") as id_reader:
         originals = pool.submit(refund_originals, cursor, tickets, window, hotels, rules)
         others = pool.submit(_other_legs, reader, window, tables, hotels, hs, tickets, decisions)
         handed, finishing = [], []
@@ -510,8 +525,16 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
             handed.append(b)
             finishing.append(finisher.submit(finish, b))
 
+        ids_read = []
+
+        def joined():  # the ids, on a cursor of their own (the postings' first: the writer's match ids)
+            if not ids_read:
+                ids_read.append(id_reader.submit(_read_ids, conn.cursor(), [postings, tickets]))
+
         try:
-            run_pms_tpe(legs[0], conn, rules, clock, settled)
+            run_pms_tpe(legs[0], conn, rules, clock, settled, joined)
+            joined()
+            ids_read[0].result()
             for job in finishing:
                 job.result()
             has_original = originals.result()
@@ -519,6 +542,8 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
         except BaseException:
             cursor.interrupt()
             reader.interrupt()
+            for side in (postings, tickets):
+                side.abandon_ids()
             raise
     reader.close()
     pa.default_memory_pool().release_unused()

@@ -10,6 +10,7 @@ did), times are seconds since the epoch (UTC), brands are codes (`brands.BRANDS`
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import duckdb
@@ -28,7 +29,7 @@ class Side:
     """One side of a leg: `n` records as parallel arrays (index = position)."""
 
     kind: str  # record kind as the ledger names it: pms_posting, tpe_transaction, ...
-    ids: pa.Array
+    record_ids: pa.Array | Future  # the ids (strings), or their reading to come (`read_ids`)
     hotel: np.ndarray  # int32 hotel code
     ts: np.ndarray  # int64 epoch seconds
     amount: np.ndarray  # int64 signed cents
@@ -36,10 +37,40 @@ class Side:
     brand: np.ndarray  # int8 brand code, 0 unknown
     bdate: np.ndarray  # int32 days since 1970-01-01
     extra: dict[str, pa.Array] = field(default_factory=dict)
+    id_query: tuple[str, list] | None = None  # how the ids are read, when they are read later
 
     @property
     def n(self) -> int:
         return len(self.amount)
+
+    @property
+    def ids(self) -> pa.Array:
+        """The records' ids; read later (`read_ids`), they are waited for."""
+        if isinstance(self.record_ids, Future):
+            self.record_ids = self.record_ids.result()
+        return self.record_ids
+
+    def read_ids(self, conn) -> None:
+        """Read the ids of a side loaded without them (`late_ids`), on `conn`. Those waiting for
+        them get them, or the error."""
+        future = self.record_ids
+        if not isinstance(future, Future):
+            return
+        try:
+            if not future.set_running_or_notify_cancel():
+                return  # abandoned
+        except RuntimeError:  # read already
+            return
+        try:
+            future.set_result(_strings(conn, *self.id_query, self.n))
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+
+    def abandon_ids(self) -> None:
+        """The ids will not be read (the run failed): those waiting for them stop waiting."""
+        if isinstance(self.record_ids, Future):
+            self.record_ids.cancel()
 
     def positions(self) -> np.ndarray:
         """0..n-1 (int32), made once: the records' positions as DuckDB sees them."""
@@ -75,7 +106,21 @@ class Side:
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)
         take = pa.array(idx)
-        return Side(self.kind, self.ids.take(take), self.hotel[idx], self.ts[idx], self.amount[idx],
+        if isinstance(self.record_ids, Future):  # the subset's ids come with the side's
+            ids = Future()
+
+            def pass_on(whole: Future) -> None:
+                if whole.cancelled():
+                    ids.cancel()
+                elif whole.exception() is not None:
+                    ids.set_exception(whole.exception())
+                else:
+                    ids.set_result(whole.result().take(take))
+
+            self.record_ids.add_done_callback(pass_on)
+        else:
+            ids = self.record_ids.take(take)
+        return Side(self.kind, ids, self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
                     {k: v.take(take) for k, v in self.extra.items() if not k.startswith("_")})
 
@@ -116,27 +161,66 @@ class Window:
         return " AND ".join(parts), params
 
 
-def _read_side(kind: str, conn, sql: str, params: list, hotels: Hotels, extra: tuple[str, ...] = (),
-               leave_out: pa.Array | None = None) -> Side:
-    """The records `sql` reads (without the ids `leave_out`), as a side. Each column is let go as
-    soon as it is copied into its array (the rows of both sides are read at the same time)."""
-    table = conn.sql(sql, params=params).to_arrow_table()
+def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, hotels: Hotels,
+               extra: tuple[str, ...] = (), leave_out: pa.Array | None = None, late_ids: bool = False) -> Side:
+    """The records `SELECT ids AS id, cols tail` reads (without the ids `leave_out`), as a side.
+    Each column is let go as soon as it is copied into its array (the rows of both sides are read
+    at the same time). `late_ids`: the ids are read when asked for (`Side.read_ids`), not now;
+    the rows are read in the same order both times."""
+    late = late_ids and (leave_out is None or not len(leave_out))
+    table = conn.sql(f"SELECT {cols} {tail}" if late else f"SELECT {ids} AS id, {cols} {tail}",
+                     params=params).to_arrow_table()
     if leave_out is not None and len(leave_out):
         table = table.filter(pc.invert(pc.is_in(table.column("id"), value_set=leave_out)))
     arrays = {}
-    for name, dtype in (("id", None), ("hotel", np.int32), ("ts", np.int64), ("amount", np.int64),
-                        ("last4", np.int16), ("brand", np.int8), ("bdate", np.int32), *((e, None) for e in extra)):
+    for name, dtype in (*(() if late else (("id", None),)), ("hotel", np.int32), ("ts", np.int64),
+                        ("amount", np.int64), ("last4", np.int16), ("brand", np.int8), ("bdate", np.int32),
+                        *((e, None) for e in extra)):
         column = table.column(name)
         table = table.drop_columns([name])
         arrays[name] = column.combine_chunks() if dtype is None else np.ascontiguousarray(column.to_numpy(),
                                                                                              dtype=dtype)
         del column
-    side = Side(kind=kind, ids=arrays.pop("id"), hotel=hotels.codes(arrays.pop("hotel")), ts=arrays.pop("ts"),
-                amount=arrays.pop("amount"), last4=arrays.pop("last4"), brand=arrays.pop("brand"),
-                bdate=arrays.pop("bdate"), extra=arrays)
+    side = Side(kind=kind, record_ids=Future() if late else arrays.pop("id"), hotel=hotels.codes(arrays.pop("hotel")),
+                ts=arrays.pop("ts"), amount=arrays.pop("amount"), last4=arrays.pop("last4"),
+                brand=arrays.pop("brand"), bdate=arrays.pop("bdate"), extra=arrays,
+                id_query=(f"SELECT {ids} AS id {tail}", params) if late else None)
     side.card_keys()  # made by the thread that read the side, while the other side is read
     side.keyed()
     return side
+
+
+def _strings(conn, sql: str, params: list, n: int, batch_rows: int = 1 << 20) -> pa.Array:
+    """The one string column of `n` rows `sql` reads, copied batch by batch into buffers made
+    for all of them (not read whole, then copied again: twice the memory of millions of ids)."""
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    data = np.zeros(0, dtype=np.uint8)
+    valid = None
+    rows = size = 0
+    for batch in conn.sql(sql, params=params).to_arrow_reader(batch_rows):
+        column = batch.column(0).cast(pa.large_string())
+        k = len(column)
+        if rows + k > n:
+            raise ValueError("the records changed between their two reads")
+        if column.null_count:
+            valid = np.ones(n, dtype=bool) if valid is None else valid
+            valid[rows:rows + k] = column.is_valid().to_numpy(zero_copy_only=False)
+        first = np.frombuffer(column.buffers()[1], np.int64, count=k + 1, offset=8 * column.offset)
+        length = int(first[-1] - first[0])
+        if size + length > len(data):  # room for the rest, at the length of the ids so far
+            grown = np.empty(max(size + length, int((size + length) * n / (rows + k) * 1.05)), dtype=np.uint8)
+            grown[:size] = data[:size]
+            data = grown
+        data[size:size + length] = np.frombuffer(column.buffers()[2], np.uint8, count=length, offset=int(first[0]))
+        offsets[rows + 1:rows + k + 1] = first[1:] - first[0] + size
+        rows, size = rows + k, size + length
+    if rows != n:
+        raise ValueError("the records changed between their two reads")
+    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    if size < 2 ** 31:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data[:size]),
+                                           nulls)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data[:size]), nulls)
 
 
 class Hotels(list):
@@ -216,27 +300,30 @@ def carried_refs(conn, window: Window, scope: str, refs: tuple[str, ...] = ("ref
     return tuple(r for r, n in zip(refs, counts, strict=True) if n)
 
 
-def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[str, ...] | None = None) -> Side:
+def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[str, ...] | None = None,
+                  late_ids: bool = False) -> Side:
     """PMS postings in `scope`, with the references `refs` (None: those `carried_refs` finds), `ref`
-    (the posting's reference, else its confirmation number) and `ref2` (the confirmation number)."""
+    (the posting's reference, else its confirmation number) and `ref2` (the confirmation number).
+    `late_ids`: see `_read_side`."""
     where, params = window.where(alias="p")
     refs = carried_refs(conn, window, scope) if refs is None else refs
     common = _common(conn, "pms_postings p", f"{where} AND {scope}", params, hotels, "p.posted_at",
                      "p.amount_cents::BIGINT")
-    sql = (f"SELECT p.posting_id AS id, {common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)} "
-           f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}")
-    return _read_side("pms_posting", conn, sql, params, hotels, refs)
+    cols = f"{common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)}"
+    tail = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
+    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, hotels, refs, late_ids=late_ids)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
-                 terminals: bool = True) -> tuple[Side, int]:
+                 terminals: bool = True, late_ids: bool = False) -> tuple[Side, int]:
     """Terminal money: sales, completions, refunds, and cancellations that void nothing (a ticket
     of no stated type is money too: a sale, or a refund when negative).
 
     A cancellation and the sale it voids (same terminal, card and amount, shortly before) are
     left out together: no money moved. Returns the side and the number of voided pairs. The
     ticket references and terminals are read only when a stage will use them (`refs`,
-    `terminals`): millions of strings otherwise read for nothing."""
+    `terminals`): millions of strings otherwise read for nothing. `late_ids`: see `_read_side`
+    (the ids are read at once when some tickets are voided)."""
     where, params = window.where(alias="t")
     signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
     gone = _voided(conn, where, params, void_window_s)
@@ -244,10 +331,11 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs:
     cols = "".join(f", {c}" for c in (["t.remise_ref AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
                                                                                   if terminals else []))
     common = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
-    sql = (f"SELECT t.tpe_txn_id AS id, {common}{cols} FROM tpe_transactions t "
-           f"WHERE {where} AND t.amount_cents IS NOT NULL "
-           f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
-    return _read_side("tpe_transaction", conn, sql, params, hotels, extra, leave_out=gone), len(gone) // 2
+    tail = (f"FROM tpe_transactions t WHERE {where} AND t.amount_cents IS NOT NULL "
+            f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
+    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params, hotels, extra,
+                      leave_out=gone, late_ids=late_ids)
+    return side, len(gone) // 2
 
 
 def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
@@ -274,12 +362,11 @@ def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
 def load_psp(conn, window: Window, hotels: Hotels) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
-    sql = (f"SELECT s.psp_txn_id AS id, {_common(conn, 'psp_transactions s', where, params, hotels, 's.event_at', signed)}, "
-           f"s.order_id AS ref "
-           f"FROM psp_transactions s "
-           f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
-           f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _read_side("psp_transaction", conn, sql, params, hotels, ("ref",))
+    cols = f"{_common(conn, 'psp_transactions s', where, params, hotels, 's.event_at', signed)}, s.order_id AS ref"
+    tail = (f"FROM psp_transactions s "
+            f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
+            f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
+    return _read_side("psp_transaction", conn, "s.psp_txn_id", cols, tail, params, hotels, ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
@@ -288,11 +375,11 @@ def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
     # Adyen's settlement report carries the terminal's ticket reference as Merchant Reference.
-    sql = (f"SELECT m.remittance_line_id AS id, {_common(conn, 'remittances m', where, params, hotels, ts, signed)}, "
-           f"coalesce(m.remise_ref, m.merchant_reference) AS ref, "
-           f"m.terminal_id AS terminal FROM remittances m "
-           f"WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL")
-    return _read_side("remittance_line", conn, sql, params, hotels, ("ref", "terminal"))
+    cols = (f"{_common(conn, 'remittances m', where, params, hotels, ts, signed)}, "
+            f"coalesce(m.remise_ref, m.merchant_reference) AS ref, m.terminal_id AS terminal")
+    tail = f"FROM remittances m WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL"
+    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params, hotels,
+                      ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:

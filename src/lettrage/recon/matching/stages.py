@@ -228,7 +228,7 @@ def exact_card(leg: Leg, conn, rules: Rules, stage: str, rule: str, lo: np.ndarr
 
 
 def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w: np.ndarray,
-                         early=None) -> np.ndarray | None:
+                         early=None, joined=None) -> np.ndarray | None:
     """The exact stage within the window [-w, w], the PMS clock read first (`pms_clock`) on the
     records without any candidate in the window: on a day the clock was hours off nearly all the
     day's postings have none (their tickets lie hours apart; what they have are other payments
@@ -238,7 +238,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
 
     Millions of records are joined a group of hotels at a time (`Leg.hotel_groups`); a group's
     uncontested pairs go to `early` as soon as its join is read, while the next is joined (a
-    contest never crosses hotels: the contested pairs are chosen together at the end)."""
+    contest never crosses hotels: the contested pairs are chosen together at the end).
+    `joined()` is called once every group is joined (what the joins held is let go of)."""
     L, R = leg.left, leg.right
     lm, rm = leg.lfree & L.keyed(), leg.rfree & R.keyed()
     shift, contested = None, []
@@ -252,6 +253,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
             cand = {k: v[keep] for k, v in cand.items()}
         contested.append(_record_uncontested(leg, cand, stage, rule, 0, None, early)[1])
         del cand
+    if joined is not None:
+        joined()
     for side in (L, R):  # the later stages join a few records: their keys are made for them
         side.extra.pop("_keys", None)
         side.extra.pop("_keyed", None)
