@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from lettrage.recon.bench.generate import generate
@@ -27,8 +28,25 @@ def _files(folder):
 
 def test_accuracy_against_truth(data, tmp_path):
     match_files(out=tmp_path, **_files(data))
-    s = score(tmp_path, data / "truth_matches.parquet", data / "truth_anomalies.parquet",
-              {"pms_postings": data / "pms_postings.parquet", "tpe_transactions": data / "tpe_transactions.parquet"})
+    _assert_accurate(score(tmp_path, data / "truth_matches.parquet", data / "truth_anomalies.parquet",
+                           {"pms_postings": data / "pms_postings.parquet",
+                            "tpe_transactions": data / "tpe_transactions.parquet"}))
+
+
+def test_ids_that_are_uuids_are_matched_as_well(tmp_path):
+    """Ids of another shape (36-character UUIDs, read once the big joins are done) are each
+    record's own in the outputs, and the matches are as good."""
+    data = tmp_path / "in"
+    generate(data, 20_000, "uuid_ids", seed=5)
+    match_files(out=tmp_path / "out", **_files(data))
+    _assert_accurate(score(tmp_path / "out", data / "truth_matches.parquet", data / "truth_anomalies.parquet",
+                           {"pms_postings": data / "pms_postings.parquet",
+                            "tpe_transactions": data / "tpe_transactions.parquet"}))
+    matches = pq.read_table(tmp_path / "out" / "card_matches.parquet")
+    assert set(pc.utf8_length(matches.column("record_id")).to_pylist()) == {36}
+
+
+def _assert_accurate(s: dict) -> None:
     one = s["kinds"]["pms_tpe:one_to_one"]
     assert one["precision"] >= 0.998 and one["precision_value_equivalent"] >= 0.9999
     assert one["recall_in_window"] >= 0.998

@@ -63,6 +63,7 @@ class Scenario:
     psp_no_last4: float = 0.
     remittances: bool = False
     out_of_scope: float = .03  # cash and transfer postings
+    uuid_ids: bool = False  # record ids as random UUIDs (36 characters), not 'P00000012345'
 
 
 SCENARIOS = {
@@ -74,6 +75,7 @@ SCENARIOS = {
     "splits": Scenario("splits", split_1k=.025, split_k1=.025, split_max=5),
     "ties": Scenario("ties", ties=.05),
     "remittances": Scenario("remittances", remittances=True),
+    "uuid_ids": Scenario("uuid_ids", uuid_ids=True),
 }
 WINDOW_S = 1800
 DUP_TPE_S, DUP_PMS_S = 180, 900  # the most a duplicate ticket / posting follows its original
@@ -148,6 +150,19 @@ def _ids(prefix: str, chunk: int, n: int, rng) -> pa.Array:
     """Ids in no relation to time (a random permutation), unique across chunks."""
     perm = rng.permutation(n).astype(np.int64) + chunk * 100_000_000
     return pc.binary_join_element_wise(pa.scalar(prefix), pc.utf8_lpad(pc.cast(pa.array(perm), pa.string()), 11, "0"), "")
+
+
+def _uuids(prefix: str, chunk: int, n: int, rng) -> pa.Array:
+    """Random (version 4) UUIDs, as many systems write their ids."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    digits = np.frombuffer(raw.tobytes().hex().encode(), np.uint8).reshape(n, 32)
+    text = np.full((n, 36), ord("-"), np.uint8)
+    for at, first, size in ((0, 0, 8), (9, 8, 4), (14, 12, 4), (19, 16, 4), (24, 20, 12)):
+        text[:, at:at + size] = digits[:, first:first + size]
+    return pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(0, 36 * n + 1, 36, dtype=np.int32)),
+                                       pa.py_buffer(text))
 
 
 def _last4_text(v: np.ndarray) -> pa.Array:
@@ -322,8 +337,9 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
     def stamp(ts):
         return pa.array(ts * 1_000_000, pa.timestamp("us", tz="UTC"))
 
-    tid = _ids("T", chunk, len(t["e"]), rng)
-    pid = _ids("P", chunk, len(p["e"]), rng)
+    ids = _uuids if sc.uuid_ids else _ids
+    tid = ids("T", chunk, len(t["e"]), rng)
+    pid = ids("P", chunk, len(p["e"]), rng)
     nt, np_ = len(t["e"]), len(p["e"])
     ref = pc.binary_join_element_wise(pa.scalar("R"), tid, "") if sc.remittances else pa.nulls(nt, pa.string())
     out["tpe_transactions"] = pa.table({
