@@ -403,6 +403,7 @@ def _other_legs(conn, window: Window, tables: list[str], hotels: sides.Hotels, h
 
 
 def _read_ids(cursor, late: list[Side]) -> None:
+    """The ids of sides loaded without them, one side after the other (one read's memory at a time)."""
     try:
         for side in late:
             side.read_ids(cursor)
