@@ -166,8 +166,10 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, ho
     """The records `SELECT ids AS id, cols tail` reads (without the ids `leave_out`), as a side.
     Each column is let go as soon as it is copied into its array (the rows of both sides are read
     at the same time). `late_ids`: the ids are read when asked for (`Side.read_ids`), not now;
-    the rows are read in the same order both times."""
-    late = late_ids and (leave_out is None or not len(leave_out))
+    the rows are read in the same order both times (unless the connection may reorder rows: then
+    they are read now, as they are when some ids are left out)."""
+    late = late_ids and (leave_out is None or not len(leave_out)) and bool(
+        conn.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
     table = conn.sql(f"SELECT {cols} {tail}" if late else f"SELECT {ids} AS id, {cols} {tail}",
                      params=params).to_arrow_table()
     if leave_out is not None and len(leave_out):
