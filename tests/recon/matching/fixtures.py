@@ -56,3 +56,16 @@ def postings() -> pd.DataFrame:
                           "card_brand": CODES[code][0], "channel": CODES[code][1], "room": room,
                           "cashier_id": cashier, "reference": None, "confirmation_no": None, "source_file": "seed"}
                          for i, t, room, code, last4, amt, cashier in POSTINGS])
+
+
+def warehouse():
+    """A DuckDB connection holding the screen's postings and tickets as canonical tables."""
+    import duckdb
+
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.register("_p", postings())
+    conn.register("_t", tickets())
+    conn.execute("CREATE TABLE pms_postings AS SELECT * FROM _p")
+    conn.execute("CREATE TABLE tpe_transactions AS SELECT * FROM _t")
+    return conn

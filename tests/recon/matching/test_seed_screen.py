@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import duckdb
-
 from lettrage.recon.matching.checks import register_output, run_checks
 from lettrage.recon.matching.engine import run_matching
 from tests.recon.matching import fixtures
 
 
 def _run():
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    conn.register("_p", fixtures.postings())
-    conn.register("_t", fixtures.tickets())
-    conn.execute("CREATE TABLE pms_postings AS SELECT * FROM _p")
-    conn.execute("CREATE TABLE tpe_transactions AS SELECT * FROM _t")
+    conn = fixtures.warehouse()
     return conn, run_matching(conn)
 
 

@@ -61,12 +61,7 @@ def test_a_hotel_outside_the_run_is_an_error_not_another_hotel(conn):
 
 @pytest.fixture
 def seed():
-    conn = duckdb.connect()
-    conn.execute("SET TimeZone = 'UTC'")
-    conn.register("_p", fixtures.postings())
-    conn.register("_t", fixtures.tickets())
-    conn.execute("CREATE TABLE pms_postings AS SELECT * FROM _p")
-    conn.execute("CREATE TABLE tpe_transactions AS SELECT * FROM _t")
+    conn = fixtures.warehouse()
     yield conn
     conn.close()
 
