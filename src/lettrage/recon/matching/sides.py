@@ -46,9 +46,10 @@ class Side:
     @property
     def ids(self) -> pa.Array:
         """The records' ids; read later (`read_ids`), they are waited for."""
-        if isinstance(self.record_ids, Future):
-            self.record_ids = self.record_ids.result()
-        return self.record_ids
+        ids = self.record_ids  # once: another thread may swap the future for its result meanwhile
+        if isinstance(ids, Future):
+            ids = self.record_ids = ids.result()
+        return ids
 
     def read_ids(self, conn) -> None:
         """Read the ids of a side loaded without them (`late_ids`), on `conn`. Those waiting for
@@ -106,20 +107,21 @@ class Side:
     def subset(self, mask: np.ndarray) -> Side:
         idx = np.flatnonzero(mask)
         take = pa.array(idx)
-        if isinstance(self.record_ids, Future):  # the subset's ids come with the side's
+        whole = self.record_ids  # once: see `ids`
+        if isinstance(whole, Future):  # the subset's ids come with the side's
             ids = Future()
 
-            def pass_on(whole: Future) -> None:
-                if whole.cancelled():
+            def pass_on(read: Future) -> None:
+                if read.cancelled():
                     ids.cancel()
-                elif whole.exception() is not None:
-                    ids.set_exception(whole.exception())
+                elif read.exception() is not None:
+                    ids.set_exception(read.exception())
                 else:
-                    ids.set_result(whole.result().take(take))
+                    ids.set_result(read.result().take(take))
 
-            self.record_ids.add_done_callback(pass_on)
+            whole.add_done_callback(pass_on)
         else:
-            ids = self.record_ids.take(take)
+            ids = whole.take(take)
         return Side(self.kind, ids, self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
                     {k: v.take(take) for k, v in self.extra.items() if not k.startswith("_")})
