@@ -157,6 +157,14 @@ def test_a_notice_never_carries_a_card_number():
     assert subject == "[lettrage] Reconciliation failed: business date 2026-03-02"
 
 
+def test_a_notice_gives_the_run_id_whole_even_where_its_digits_pass_for_a_card_number():
+    run_id = "36591f80-8f89-4029-8858-3144bf466629"  # 89-4029-8858-3144 passes the Luhn check
+    _, text = notice("daily_reconciliation", run_id, {"dagster/partition": "2026-03-02"},
+                     [("pms_postings", "bad line 4")], "http://ui")
+    assert f"The run {run_id} of daily_reconciliation failed." in text
+    assert f"http://ui/runs/{run_id}" in text
+
+
 def test_without_an_smtp_server_the_notice_is_kept_as_a_file(tmp_path):
     from lettrage.resources.smtp import SmtpResource
 

@@ -23,7 +23,9 @@ def run_dates(tags: dict) -> tuple[str, str] | None:
 
 
 def notice(job: str, run_id: str, tags: dict, failures: list[tuple[str, str]], ui_url: str) -> tuple[str, str]:
-    """(subject, text) of the e-mail; `failures` are (step, error message)."""
+    """(subject, text) of the e-mail; `failures` are (step, error message). The error messages
+    quote input: any card number in them is masked. The rest is ours, and is left as it is (a run id
+    such as 36591f80-8f89-4029-8858-3144bf466629 holds digits that pass for a card number)."""
     from lettrage.recon.masking import mask
 
     dates = run_dates(tags)
@@ -34,14 +36,14 @@ def notice(job: str, run_id: str, tags: dict, failures: list[tuple[str, str]], u
     lines.append("Failed steps:" if failures else "The run failed before any step ran.")
     for step, message in failures:
         first = (message or "").strip().splitlines()[0] if message and message.strip() else "(no message)"
-        lines.append(f"  - {step}: {first}")
+        lines.append(f"  - {step}: {mask(first)}")
     lines += ["", "The marts and reports of these dates were not updated from the failed step on.",
               f"See the run: {ui_url.rstrip('/')}/runs/{run_id}"]
     if dates:
         rerun = f"lettrage backfill --from {dates[0]} --to {dates[1]}"
         rerun += "".join(f" --hotel {h}" for h in hotels.split(",")) if hotels != "all" else ""
         lines.append(f"Re-run them once fixed: {rerun}")
-    return subject, mask("\n".join(lines) + "\n")
+    return subject, "\n".join(lines) + "\n"
 
 
 def _cause(error) -> str:
