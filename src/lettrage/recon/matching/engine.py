@@ -6,10 +6,10 @@ Order of work: read each leg's records (`sides`: normalised in DuckDB, held as a
 position, ids kept as strings for the output and for ties, the first leg's read once its big joins
 are done), apply people's decisions (pinned matches, records split apart), run the stages
 (`stages`: candidates come from DuckDB joins on integer positions, choices are vectorised),
-classify what is left, then build the ledger, the exceptions and the daily summary (`output`). The ledger's rows can be written while the later stages run:
-the big exact batch is handed over as soon as its flags are final. Every choice is ordered by
-cost, then by the records' ids, so the same input gives the same output (to the byte) whatever
-the threads or memory limit.
+classify what is left, then build the ledger, the exceptions and the daily summary (`output`).
+The ledger's rows can be written while the later stages run: the big exact batch is handed over
+as soon as its flags are final. Every choice is ordered by cost, then by the records' ids, so the
+same input gives the same output (to the byte) whatever the threads or memory limit.
 """
 
 from __future__ import annotations
