@@ -109,7 +109,8 @@ def test_ids_never_read_do_not_keep_anyone_waiting(seed):
         _ = later.ids
     with pytest.raises(CancelledError):
         _ = some.ids
-    later.read_ids(seed)  # too late: nothing happens
+    later.read_ids(seed)  # too late: nothing is read
+    assert later.record_ids.cancelled()
 
 
 def test_ids_of_every_length_are_read_batch_by_batch():
