@@ -8,7 +8,8 @@ export DISABLE_PANDERA_IMPORT_WARNING := True
 
 .PHONY: demo test lint ui serve lock clean browser
 
-$(STAMP): pyproject.toml requirements.lock
+# The install compiles the exact stage's join (src/lettrage/recon/matching/_window_join.c) in place.
+$(STAMP): pyproject.toml setup.py requirements.lock src/lettrage/recon/matching/_window_join.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -45,4 +46,4 @@ lock:
 	/tmp/lettrage-lock/bin/pip freeze --exclude-editable | grep -v '^lettrage' > requirements.lock
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build src/lettrage/recon/matching/_window_join.*.so

@@ -3,9 +3,10 @@ tables. Used by the Dagster assets (the warehouse), by `lettrage match` (parquet
 and by the benchmark.
 
 Order of work: read each leg's records (`sides`: normalised in DuckDB, held as arrays indexed by
-position, ids kept as strings for the output and for ties, the first leg's read once its big joins
-are done), apply people's decisions (pinned matches, records split apart), run the stages
-(`stages`: candidates come from DuckDB joins on integer positions, choices are vectorised),
+position, ids kept as strings for the output and for ties, the first leg's read beside its exact
+stage once its first big join is done), apply people's decisions (pinned matches, records split
+apart), run the stages (`stages`: candidates come from joins on integer positions, in DuckDB or,
+for the exact stage's millions, `window_join`; choices are vectorised),
 classify what is left, then build the ledger, the exceptions and the daily summary (`output`).
 The ledger's rows can be written while the later stages run: the big exact batch is handed over
 as soon as its flags are final. Every choice is ordered by cost, then by the records' ids, so the
@@ -177,8 +178,8 @@ def _per_hotel(values: np.ndarray) -> np.ndarray:
 def run_pms_tpe(leg: Leg, conn, rules: Rules, clock: Clock, settled=None, joined=None) -> None:
     """The stages of PMS postings against terminal tickets. `settled(batch)` is handed the exact
     stage's pair batches as soon as they are chosen, their base flags still to be added (their
-    rows can be written while the other stages run); `joined()` is called when the exact stage's
-    big joins are done."""
+    rows can be written while the other stages run); `joined()` is called once the exact stage's
+    first big join is done (`stages.exact_card_and_clock`)."""
     w = _per_hotel(leg.window_s)
     stages.references(leg, conn, rules, "ref", "ref", stage="reference", rule="ticket_reference")
     clock.lap("pms_tpe.reference")
@@ -478,9 +479,9 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
     hs = hotel_settings(conn, hotels, rules)
     remitted = "remittances" in tables
     refs = sides.carried_refs(conn, window, sides.PMS_TPE_SCOPE, ("ref",))
-    # The first leg's ids are read once its big joins are done (they are for the outputs and for
-    # ties; millions of them, held through those joins, were the run's peak of memory), unless
-    # people's decisions name records at once.
+    # The first leg's ids are read beside the exact stage, once its first big join is done (they
+    # are for the outputs and for ties; millions of them, held through the joins, were the run's
+    # peak of memory), unless people's decisions name records at once.
     late = not any(d.kind in ("pin", "split") for d in decisions)
 
     def read_postings(c):

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from lettrage.recon.matching import brands
 from lettrage.recon.matching.sides import Side
+from lettrage.recon.matching.window_join import same_key_within
 from lettrage.recon.schemas import EXCEPTION_CODES
 
 BIT = {code: 1 << i for i, code in enumerate(EXCEPTION_CODES)}
@@ -105,6 +106,7 @@ class Leg:
         columns when only the leftovers are."""
         if _empty(lmask) or _empty(rmask):
             return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
+        same_key = on == "l.k = r.k" and lo is not None and not lcols and not rcols  # see window_join
         cond = on
         if lo is not None:
             lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
@@ -113,6 +115,7 @@ class Leg:
                      **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
         # dt in 32 bits when the window bounds it (half the memory of millions of pairs)
         bounded = lo is not None and max(np.abs(np.asarray(lo)).max(), np.abs(np.asarray(hi)).max()) < 2 ** 31
+        same_key = same_key and bounded
         select = f"l.i AS l, r.i AS r, (l.ts - r.ts){'::INTEGER' if bounded else ''} AS dt"
         used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
         lused, rused = ({c for a, c in used if a == side} for side in "lr")
@@ -123,6 +126,9 @@ class Leg:
         for hotels in groups:
             lm, rm = (m if hotels is None else m & hotels[side.hotel]
                       for m, side in ((lmask, self.left), (rmask, self.right)))
+            if same_key:
+                parts.append(self._same_key(lm, rm, lo, hi))
+                continue
             conn.register("_l", _frame(self.left, lm, lcols or {}, lused))
             conn.register("_r", _frame(self.right, rm, rcols or {}, rused))
             try:
@@ -139,6 +145,27 @@ class Leg:
             keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
+
+    def _same_key(self, lmask: np.ndarray, rmask: np.ndarray, lo, hi) -> dict[str, np.ndarray]:
+        """`pairs` on "l.k = r.k" within the window, by `window_join` (over the whole sides' keys
+        when most records are asked for, else over those records' own)."""
+        L, R = self.left, self.right
+        found, back = [], []
+        for side, mask in ((L, lmask), (R, rmask)):
+            whole = mask.dtype == bool and mask.sum() * 4 > side.n
+            idx = (np.flatnonzero(mask) if mask.dtype == bool else mask).astype(np.int32, copy=False)
+            if whole:
+                found.append((side.card_keys(), side.ts, side.hotel, idx))
+                back.append(None)
+            else:
+                found.append((side.card_keys(idx), side.ts[idx], side.hotel[idx], np.arange(len(idx), dtype=np.int32)))
+                back.append(idx)
+        (kl, tl, _, li), (kr, tr, hr, ri) = found
+        cand = same_key_within(kl, tl, li, kr, tr, hr, ri, lo, hi)
+        for name, idx in zip("lr", back, strict=True):
+            if idx is not None:
+                cand[name] = idx[cand[name]]
+        return cand
 
     def hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str = "l.k = r.k") -> list:
         """Masks over hotel codes splitting a big join of records of the same hotel (`on` pairs

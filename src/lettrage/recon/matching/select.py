@@ -49,9 +49,12 @@ def _degree_one(nodes: np.ndarray) -> np.ndarray:
     return degree[nodes] == 1
 
 
-def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_ids: pa.Array,
+def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids, right_ids,
                left_penalty=None, right_penalty=None) -> np.ndarray:
     """Choose at most one edge per node: a boolean mask over the edges (l[i], r[i]).
+
+    `left_ids`/`right_ids` name the nodes (ties go to the lowest): a string array, or a function
+    giving it, called once the rest is worked out (the ids may still be being read).
 
     `cost` is an array over the edges, or a function of edge positions returning their costs
     (only the edges in conflict are ever priced). `left_penalty(nodes)` / `right_penalty(nodes)`,
@@ -78,12 +81,13 @@ def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids: pa.Array, right_id
     graph = coo_matrix((np.ones(len(li)), (li, nl + ri)), shape=(nl + nr, nl + nr))
     _, comp_of_node = connected_components(graph, directed=False)
     comp = comp_of_node[li]
-    lrank_node, rrank_node = id_ranks(left_ids, ul), id_ranks(right_ids, ur)
-    lrank, rrank = lrank_node[li], rrank_node[ri]
     left_count = np.bincount(comp_of_node[:nl], minlength=comp.max() + 1)
     right_count = np.bincount(comp_of_node[nl:], minlength=comp.max() + 1)
-    # Stars (one node on a side): the cheapest edge, lowest ids on ties.
     star = (left_count[comp] == 1) | (right_count[comp] == 1)
+    lrank_node, rrank_node = (id_ranks(ids() if callable(ids) else ids, nodes)
+                              for ids, nodes in ((left_ids, ul), (right_ids, ur)))
+    lrank, rrank = lrank_node[li], rrank_node[ri]
+    # Stars (one node on a side): the cheapest edge, lowest ids on ties.
     s = np.flatnonzero(star)
     if len(s):
         order = s[np.lexsort((rrank[s], lrank[s], cc[s], comp[s]))]

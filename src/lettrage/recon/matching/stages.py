@@ -101,7 +101,7 @@ def choose_pairs(leg: Leg, cand: dict, cost, rules: Rules, twins: bool = False,
             rank = twin_rank(card_key(leg.right, nodes), leg.right.ts[nodes], rules.duplicate_tpe_s)
             return rank * rules.tpe_twin_penalty * leg.window_s[leg.right.hotel[nodes]]
 
-    chosen = one_to_one(lf, r, cost, leg.left.ids, leg.right.ids, lp, rp)
+    chosen = one_to_one(lf, r, cost, lambda: leg.left.ids, lambda: leg.right.ids, lp, rp)
     return lf[chosen], r[chosen], chosen
 
 
@@ -239,11 +239,12 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
     Millions of records are joined a group of hotels at a time (`Leg.hotel_groups`); a group's
     uncontested pairs go to `early` as soon as its join is read, while the next is joined (a
     contest never crosses hotels: the contested pairs are chosen together at the end).
-    `joined()` is called once every group is joined (what the joins held is let go of)."""
+    `joined()` is called once the first group is joined and its pairs recorded (what that join
+    held is let go of), while the others are still to come."""
     L, R = leg.left, leg.right
     lm, rm = leg.lfree & L.keyed(), leg.rfree & R.keyed()
     shift, contested = None, []
-    for hotels in leg.hotel_groups(lm, rm):
+    for group, hotels in enumerate(leg.hotel_groups(lm, rm)):
         cand = leg.pairs(conn, *((lm, rm) if hotels is None else (lm & hotels[L.hotel], rm & hotels[R.hotel])),
                          "l.k = r.k", -w, w)
         found = pms_clock(leg, conn, rules, w, cand["l"], cand["r"], only=hotels)
@@ -253,8 +254,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
             cand = {k: v[keep] for k, v in cand.items()}
         contested.append(_record_uncontested(leg, cand, stage, rule, 0, None, early)[1])
         del cand
-    if joined is not None:
-        joined()
+        if group == 0 and joined is not None:
+            joined()
     for side in (L, R):  # the later stages join a few records: their keys are made for them
         side.extra.pop("_keys", None)
         side.extra.pop("_keyed", None)

@@ -1,0 +1,224 @@
+/* The exact stage's join: the pairs of records with the same key (hotel, last 4, amount packed
+   in one int64) whose times lie within their hotel's window. DuckDB's hash join does the same
+   for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both sides are
+   first split by a hash of the key into parts whose hash table fits a core's cache, which makes
+   it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t key, ts;
+    int32_t pos, hotel;
+} record;
+
+/* Part of a key: the top bits of one multiplicative hash; slot in a part's table: of another. */
+static inline uint64_t part_hash(int64_t key) { return (uint64_t)key * 0x9E3779B97F4A7C15ULL; }
+static inline uint64_t slot_hash(int64_t key) { return (uint64_t)key * 0xC2B2AE3D27D4EB4FULL; }
+
+#define PART_RECORDS 65536 /* right records per part, about: its table then fits a core's cache */
+
+/* Copy records `pos` of a side into parts (`start`: each part's first record, n_parts + 1). */
+static record *split(const int64_t *key, const int64_t *ts, const int32_t *hotel, const int32_t *pos, int64_t n,
+                     int bits, int64_t *start) {
+    int64_t parts = (int64_t)1 << bits;
+    record *out = malloc((n ? n : 1) * sizeof(record));
+    uint32_t *part = malloc((n ? n : 1) * sizeof(uint32_t));
+    int64_t *fill = malloc(parts * sizeof(int64_t));
+    if (!out || !part || !fill) {
+        free(out), free(part), free(fill);
+        return NULL;
+    }
+    memset(start, 0, (parts + 1) * sizeof(int64_t));
+    for (int64_t a = 0; a < n; a++) {
+        part[a] = bits ? (uint32_t)(part_hash(key[pos[a]]) >> (64 - bits)) : 0;
+        start[part[a] + 1]++;
+    }
+    for (int64_t p = 0; p < parts; p++) start[p + 1] += start[p];
+    memcpy(fill, start, parts * sizeof(int64_t));
+    for (int64_t a = 0; a < n; a++) {
+        int32_t i = pos[a];
+        record *r = &out[fill[part[a]]++];
+        r->key = key[i], r->ts = ts[i], r->pos = i, r->hotel = hotel ? hotel[i] : 0;
+    }
+    free(part), free(fill);
+    return out;
+}
+
+typedef struct {
+    int32_t l, r, dt;
+} pair;
+
+/* The pairs found, in the order found, and how many have their left record in each block of
+   4,096 positions. */
+typedef struct {
+    pair *p;
+    int64_t n, room, *block;
+} found;
+
+static int keep(found *f, int32_t l, int32_t r, int32_t dt) {
+    if (f->n == f->room) {
+        int64_t room = f->room ? 2 * f->room : 1 << 16;
+        pair *p = realloc(f->p, room * sizeof(pair));
+        if (!p) return -1;
+        f->p = p, f->room = room;
+    }
+    f->p[f->n++] = (pair){l, r, dt};
+    f->block[(l >> 12) + 1]++;
+    return 0;
+}
+
+/* The pairs in left-record order (stable): first by block of 4,096 left positions, then each
+   block by the rest, its counts in a core's cache (one counting sort over all positions would
+   miss the cache at every pair). */
+static int in_left_order(const found *f, int64_t blocks, int32_t *out_l, int32_t *out_r, int32_t *out_dt) {
+    pair *tmp = malloc((f->n ? f->n : 1) * sizeof(pair));
+    if (!tmp) return -1;
+    int64_t *start = f->block;
+    for (int64_t b = 0; b < blocks; b++) start[b + 1] += start[b];
+    for (int64_t a = 0; a < f->n; a++) tmp[start[f->p[a].l >> 12]++] = f->p[a];
+    int64_t at[4097], from = 0;
+    for (int64_t b = 0; b < blocks; b++) { /* start[b]: now the end of block b */
+        int64_t to = start[b];
+        memset(at, 0, sizeof(at));
+        for (int64_t a = from; a < to; a++) at[(tmp[a].l & 4095) + 1]++;
+        at[0] = from;
+        for (int k = 0; k < 4096; k++) at[k + 1] += at[k];
+        for (int64_t a = from; a < to; a++) {
+            int64_t o = at[tmp[a].l & 4095]++;
+            out_l[o] = tmp[a].l, out_r[o] = tmp[a].r, out_dt[o] = tmp[a].dt;
+        }
+        from = to;
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Pairs (l, r) with key_l[l] == key_r[r] and lo[h] <= ts_l[l] - ts_r[r] <= hi[h], h the right
+   record's hotel; written to out_* in left-record order when they hold them all (`cap`).
+   Returns how many there are (-1: out of memory). */
+static int64_t join(const int64_t *key_l, const int64_t *ts_l, const int32_t *pos_l, int64_t nl, int64_t nl_all,
+                    const int64_t *key_r, const int64_t *ts_r, const int32_t *hotel_r, const int32_t *pos_r,
+                    int64_t nr, const int64_t *lo, const int64_t *hi, int32_t *out_l, int32_t *out_r,
+                    int32_t *out_dt, int64_t cap) {
+    int bits = 0;
+    while ((nr >> bits) > PART_RECORDS && bits < 16) bits++;
+    int64_t parts = (int64_t)1 << bits, n = -1;
+    int64_t *lstart = malloc((parts + 1) * sizeof(int64_t)), *rstart = malloc((parts + 1) * sizeof(int64_t));
+    record *L = NULL, *R = NULL;
+    int32_t *head = NULL, *next = NULL;
+    int64_t blocks = (nl_all >> 12) + 1;
+    found f = {NULL, 0, 0, calloc(blocks + 1, sizeof(int64_t))};
+    if (!lstart || !rstart || !f.block) goto done;
+    R = split(key_r, ts_r, hotel_r, pos_r, nr, bits, rstart);
+    L = R ? split(key_l, ts_l, NULL, pos_l, nl, bits, lstart) : NULL;
+    if (!L) goto done;
+    int64_t most = 1;
+    for (int64_t p = 0; p < parts; p++)
+        if (rstart[p + 1] - rstart[p] > most) most = rstart[p + 1] - rstart[p];
+    int table_bits = 1;
+    while (((int64_t)1 << table_bits) < 2 * most) table_bits++;
+    head = malloc(((int64_t)1 << table_bits) * sizeof(int32_t));
+    next = malloc(most * sizeof(int32_t));
+    if (!head || !next) goto done;
+    for (int64_t p = 0; p < parts; p++) {
+        const record *rp = R + rstart[p], *lp = L + lstart[p];
+        int64_t rn = rstart[p + 1] - rstart[p], ln = lstart[p + 1] - lstart[p];
+        if (!rn || !ln) continue;
+        int tb = 1;
+        while (((int64_t)1 << tb) < 2 * rn) tb++;
+        memset(head, 0xff, ((int64_t)1 << tb) * sizeof(int32_t));
+        for (int64_t a = rn - 1; a >= 0; a--) { /* each slot's chain in the records' order */
+            uint64_t s = slot_hash(rp[a].key) >> (64 - tb);
+            next[a] = head[s], head[s] = (int32_t)a;
+        }
+        for (int64_t b = 0; b < ln; b++) {
+            const record *x = lp + b;
+            for (int32_t a = head[slot_hash(x->key) >> (64 - tb)]; a >= 0; a = next[a]) {
+                const record *y = rp + a;
+                if (y->key != x->key) continue;
+                int64_t dt = x->ts - y->ts;
+                if (dt < lo[y->hotel] || dt > hi[y->hotel]) continue;
+                if (keep(&f, x->pos, y->pos, (int32_t)dt) < 0) goto done;
+            }
+        }
+    }
+    free(L), free(R), free(head), free(next);
+    L = R = NULL, head = next = NULL;
+    if (f.n <= cap && in_left_order(&f, blocks, out_l, out_r, out_dt) < 0) goto done;
+    n = f.n;
+done:
+    free(lstart), free(rstart), free(L), free(R), free(head), free(next), free(f.p), free(f.block);
+    return n;
+}
+
+static int view(PyObject *obj, Py_buffer *buf, Py_ssize_t itemsize, int writable, const char *name) {
+    if (PyObject_GetBuffer(obj, buf, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (buf->itemsize != itemsize) {
+        PyErr_Format(PyExc_TypeError, "%s: %zd-byte items expected, got %zd", name, itemsize, buf->itemsize);
+        PyBuffer_Release(buf);
+        return -1;
+    }
+    return 0;
+}
+
+static int in_range(const int32_t *pos, Py_ssize_t n, Py_ssize_t size) {
+    for (Py_ssize_t a = 0; a < n; a++)
+        if (pos[a] < 0 || pos[a] >= size) return 0;
+    return 1;
+}
+
+static PyObject *window_join(PyObject *self, PyObject *args) {
+    PyObject *o[12];
+    if (!PyArg_UnpackTuple(args, "join", 12, 12, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                           &o[9], &o[10], &o[11]))
+        return NULL;
+    static const char *names[12] = {"key_l", "ts_l", "pos_l", "key_r", "ts_r", "hotel_r", "pos_r",
+                                    "lo", "hi", "out_l", "out_r", "out_dt"};
+    static const Py_ssize_t size[12] = {8, 8, 4, 8, 8, 4, 4, 8, 8, 4, 4, 4};
+    Py_buffer b[12];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 12; got++)
+        if (view(o[got], &b[got], size[got], got >= 9, names[got]) < 0) goto out;
+    Py_ssize_t nl = b[2].len / 4, nr = b[6].len / 4, cap = b[9].len / 4, hotels = b[7].len / 8;
+    if (b[0].len != b[1].len || b[3].len != b[4].len || b[4].len / 8 != b[5].len / 4 || b[7].len != b[8].len ||
+        b[10].len / 4 != cap || b[11].len / 4 != cap) {
+        PyErr_SetString(PyExc_ValueError, "join: arrays of one side, or the outputs, differ in length");
+        goto out;
+    }
+    const int32_t *hotel_r = b[5].buf;
+    if (!in_range(b[2].buf, nl, b[0].len / 8) || !in_range(b[6].buf, nr, b[3].len / 8) ||
+        !in_range(hotel_r, b[5].len / 4, hotels)) {
+        PyErr_SetString(PyExc_IndexError, "join: a position or hotel code is out of range");
+        goto out;
+    }
+    int64_t n;
+    Py_BEGIN_ALLOW_THREADS
+    n = join(b[0].buf, b[1].buf, b[2].buf, nl, b[0].len / 8, b[3].buf, b[4].buf, hotel_r, b[6].buf, nr, b[7].buf, b[8].buf,
+             b[9].buf, b[10].buf, b[11].buf, cap);
+    Py_END_ALLOW_THREADS
+    result = n < 0 ? PyErr_NoMemory() : PyLong_FromLongLong(n);
+out:
+    while (got-- > 0) PyBuffer_Release(&b[got]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"join", window_join, METH_VARARGS,
+     "join(key_l, ts_l, pos_l, key_r, ts_r, hotel_r, pos_r, lo, hi, out_l, out_r, out_dt) -> n\n\n"
+     "The pairs of left records pos_l and right records pos_r with the same key whose time gap\n"
+     "ts_l - ts_r lies within [lo[h], hi[h]] of the right record's hotel h, written to the out_ arrays\n"
+     "(int32: left position, right position, gap) in left-record order when they hold them all.\n"
+     "Returns how many pairs there are: more than the outputs hold means call again with larger\n"
+     "ones. Keys and times int64, positions and hotels int32, bounds int64 per hotel code."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_window_join",
+                                    "Records with the same key within a time window.", -1, methods};
+
+PyMODINIT_FUNC PyInit__window_join(void) { return PyModule_Create(&module); }
