@@ -1,5 +1,6 @@
-"""The exact stage's join (`window_join`, in C): every pair of records with the same key within the
-hotel's window, none other, as DuckDB's join or a plain comparison of every pair finds them."""
+"""The exact stage's join (`window_join`, in C): every pair of records of the same hotel, card and
+amount within the hotel's window, none other, as a comparison of every pair or DuckDB's join
+finds them."""
 
 from __future__ import annotations
 
@@ -9,107 +10,116 @@ import pyarrow as pa
 import pytest
 
 from lettrage.recon.matching import _window_join
-from lettrage.recon.matching.window_join import same_key_within
+from lettrage.recon.matching.sides import KEY_AMOUNT, Side
+from lettrage.recon.matching.window_join import same_card_within
 
 
-def _every_pair(kl, tl, left, kr, tr, hr, right, lo, hi) -> set[tuple[int, int, int]]:
+def _side(hotel, last4, amount, ts) -> Side:
+    n = len(hotel)
+    return Side("x", pa.array([f"x{i}" for i in range(n)]), np.asarray(hotel, np.int32), np.asarray(ts, np.int64),
+                np.asarray(amount, np.int64), np.asarray(last4, np.int16), np.zeros(n, np.int8),
+                np.zeros(n, np.int32))
+
+
+def _random_side(rng, n: int, hotels: int, cards: int, amounts: int) -> Side:
+    return _side(rng.integers(0, hotels, n), rng.integers(0, cards, n), rng.integers(-amounts, amounts, n) * 100,
+                 rng.integers(0, 20_000, n))
+
+
+def _every_pair(L: Side, left, R: Side, right, lo, hi) -> set[tuple[int, int, int]]:
     """Each left record against each right record."""
-    dt = tl[left][:, None] - tr[right][None, :]
-    h = hr[right][None, :]
-    ok = (kl[left][:, None] == kr[right][None, :]) & (dt >= lo[h]) & (dt <= hi[h])
-    a, b = np.nonzero(ok)
+    dt = L.ts[left][:, None] - R.ts[right][None, :]
+    h = R.hotel[right][None, :]
+    same = ((L.hotel[left][:, None] == h) & (L.last4[left][:, None] == R.last4[right][None, :])
+            & (L.amount[left][:, None] == R.amount[right][None, :]))
+    a, b = np.nonzero(same & (dt >= lo[h]) & (dt <= hi[h]))
     return set(zip(left[a].tolist(), right[b].tolist(), dt[a, b].tolist(), strict=True))
 
 
 def _found(cand: dict) -> set[tuple[int, int, int]]:
     assert cand["l"].dtype == cand["r"].dtype == cand["dt"].dtype == np.int32
+    assert np.all(np.diff(cand["l"]) >= 0), "pairs in left-record order"
     found = list(zip(cand["l"].tolist(), cand["r"].tolist(), cand["dt"].tolist(), strict=True))
     assert len(found) == len(set(found)), "a pair given twice"
     return set(found)
 
 
-def _sides(rng, nl: int, nr: int, keys: int, hotels: int):
-    kl, kr = rng.integers(0, keys, nl), rng.integers(0, keys, nr)
-    tl, tr = rng.integers(0, 20_000, nl), rng.integers(0, 20_000, nr)
-    return kl, tl, kr, tr, rng.integers(0, hotels, nr).astype(np.int32)
-
-
 def test_the_pairs_are_those_a_comparison_of_every_pair_finds():
-    """Few keys (many records share one), each hotel its own window, lopsided (a posting after
-    its ticket), and some records left out."""
+    """Few cards and amounts (many records share them, across hotels too), each hotel its own
+    window, lopsided (a posting after its ticket), refunds, and some records left out."""
     rng = np.random.default_rng(5)
-    kl, tl, kr, tr, hr = _sides(rng, 3000, 2500, 400, 7)
+    L, R = _random_side(rng, 3000, 7, 3, 5), _random_side(rng, 2500, 7, 3, 5)
     lo = -rng.integers(0, 600, 7)
     hi = rng.integers(0, 3000, 7)
     left = np.flatnonzero(rng.random(3000) < 0.8)
     right = np.flatnonzero(rng.random(2500) < 0.9)
-    cand = same_key_within(kl, tl, left, kr, tr, hr, right, lo, hi)
-    expected = _every_pair(kl, tl, left, kr, tr, hr, right, lo, hi)
-    assert len(expected) > 1000
-    assert np.all(np.diff(cand["l"]) >= 0), "pairs in left-record order"
-    assert _found(cand) == expected
+    expected = _every_pair(L, left, R, right, lo, hi)
+    assert len(expected) > 1000 and any(dt < 0 for _, _, dt in expected)
+    assert _found(same_card_within(L, left, R, right, lo, hi)) == expected
 
 
 def test_the_window_s_bounds_count_and_nothing_beyond_them():
-    key = np.array([7, 7, 7, 7])
-    ts_l = np.array([1000, 1000, 1000, 1000])
-    ts_r = np.array([1000 - 60, 1000 - 61, 1000 + 30, 1000 + 31])  # gaps 60, 61, -30, -31
-    hotel = np.zeros(4, np.int32)
-    cand = same_key_within(key[:1], ts_l[:1], np.array([0]), key, ts_r, hotel, np.arange(4),
-                           np.array([-30]), np.array([60]))
-    assert _found(cand) == {(0, 0, 60), (0, 2, -30)}
+    L = _side([0], [1234], [5000], [1000])
+    R = _side([0] * 7, [1234] * 5 + [4321, 1234], [5000] * 5 + [5000, -5000],
+              [1000 - 60, 1000 - 61, 1000 + 30, 1000 + 31, 1000, 1000, 1000])  # gaps 60, 61, -30, -31
+    cand = same_card_within(L, np.array([0]), R, np.arange(7), np.array([-30]), np.array([60]))
+    assert _found(cand) == {(0, 0, 60), (0, 2, -30), (0, 4, 0)}  # not another card, nor the refund
 
 
 def test_more_pairs_than_records_are_all_given():
     """Fifty identical charges on each side: 2,500 pairs, more than the room first made for them."""
-    key = np.full(50, 42)
-    ts = np.arange(50) * 10
-    hotel = np.zeros(50, np.int32)
+    side = _side([3] * 50, [42] * 50, [1999] * 50, np.arange(50) * 10)
     everyone = np.arange(50)
-    cand = same_key_within(key, ts, everyone, key, ts, hotel, everyone, np.array([-1000]), np.array([1000]))
+    window = np.full(4, -1000), np.full(4, 1000)
+    cand = same_card_within(side, everyone, side, everyone, *window)
     assert len(cand["l"]) == 2500
-    assert _found(cand) == _every_pair(key, ts, everyone, key, ts, hotel, everyone, np.array([-1000]),
-                                       np.array([1000]))
+    assert _found(cand) == _every_pair(side, everyone, side, everyone, *window)
 
 
-def test_millions_of_keys_split_in_parts_give_what_duckdb_s_join_gives():
-    """Enough records that both sides are split in many parts before they are joined."""
+def test_millions_of_records_split_in_parts_give_what_duckdb_s_join_gives():
+    """Enough records that both sides are split in many parts before they are joined; amounts at
+    the key's limits."""
     rng = np.random.default_rng(9)
     n = 400_000
-    kl, tl, kr, tr, hr = _sides(rng, n, n, 300_000, 50)
-    kl = (kl.astype(np.int64) << 20) | 0x5A5A5  # keys alike in their low bits, as card keys are
-    kr = (kr.astype(np.int64) << 20) | 0x5A5A5
-    lo, hi = np.full(50, -1800), np.full(50, 1800)
-    left, right = np.arange(n), np.arange(n)
-    cand = same_key_within(kl, tl, left, kr, tr, hr, right, lo, hi)
+    L, R = _random_side(rng, n, 300, 100, 10), _random_side(rng, n, 300, 100, 10)
+    L.amount[:10], R.amount[:10] = KEY_AMOUNT, KEY_AMOUNT
+    L.amount[10:20], R.amount[10:20] = -KEY_AMOUNT, -KEY_AMOUNT
+    lo, hi = np.full(300, -1800), np.full(300, 1800)
+    everyone = np.arange(n)
+    cand = same_card_within(L, everyone, R, everyone, lo, hi)
     conn = duckdb.connect()
-    conn.register("l", pa.table({"i": left, "k": kl, "ts": tl}))
-    conn.register("r", pa.table({"i": right, "k": kr, "ts": tr}))
-    rows = conn.sql("SELECT l.i, r.i, l.ts - r.ts FROM l JOIN r ON l.k = r.k "
+    for name, s in (("l", L), ("r", R)):
+        conn.register(name, pa.table({"i": everyone, "h": s.hotel, "c": s.last4, "a": s.amount, "ts": s.ts}))
+    rows = conn.sql("SELECT l.i, r.i, l.ts - r.ts FROM l JOIN r ON l.h = r.h AND l.c = r.c AND l.a = r.a "
                     "AND l.ts BETWEEN r.ts - 1800 AND r.ts + 1800").fetchall()
     assert len(rows) > 10_000
     assert _found(cand) == set(rows)
 
 
 def test_no_records_on_a_side_no_pairs():
-    key, ts, hotel = np.array([1, 2]), np.array([0, 0]), np.zeros(2, np.int32)
-    cand = same_key_within(key, ts, np.zeros(0, int), key, ts, hotel, np.arange(2), np.array([-5]), np.array([5]))
+    side = _side([0, 0], [1, 2], [100, 100], [0, 0])
+    cand = same_card_within(side, np.zeros(0, int), side, np.arange(2), np.array([-5]), np.array([5]))
     assert all(len(v) == 0 for v in cand.values())
 
 
 def test_bad_input_is_refused_with_what_is_wrong():
-    key, ts, hotel = np.array([1, 2]), np.array([0, 0]), np.zeros(2, np.int32)
-    with pytest.raises(IndexError, match="out of range"):
-        same_key_within(key, ts, np.array([2]), key, ts, hotel, np.arange(2), np.array([-5]), np.array([5]))
-    with pytest.raises(IndexError, match="out of range"):  # a hotel with no window
-        same_key_within(key, ts, np.arange(2), key, ts, np.array([0, 1], np.int32), np.arange(2), np.array([-5]),
-                        np.array([5]))
+    side = _side([0, 0], [1, 2], [100, 100], [0, 0])
+    both, window = np.arange(2), (np.array([-5]), np.array([5]))
+    with pytest.raises(ValueError, match="position is out of range"):
+        same_card_within(side, np.array([2]), side, both, *window)
+    with pytest.raises(ValueError, match="hotel code has no window"):
+        same_card_within(_side([0, 1], [1, 2], [100, 100], [0, 0]), both, side, both, *window)
+    with pytest.raises(ValueError, match="no card number"):
+        same_card_within(side, both, _side([0, 0], [1, -1], [100, 100], [0, 0]), both, *window)
+    with pytest.raises(ValueError, match="34 bits"):
+        same_card_within(side, both, _side([0, 0], [1, 2], [100, KEY_AMOUNT + 1], [0, 0]), both, *window)
     with pytest.raises(ValueError, match="32 bits"):
-        same_key_within(key, ts, np.arange(2), key, ts, hotel, np.arange(2), np.array([0]), np.array([2 ** 31]))
+        same_card_within(side, both, side, both, np.array([0]), np.array([2 ** 31]))
     out = np.empty(4, np.int32)
+    columns = (side.hotel, side.last4, side.amount, side.ts, both.astype(np.int32))
     with pytest.raises(ValueError, match="differ in length"):
-        _window_join.join(key, ts[:1], np.arange(2, dtype=np.int32), key, ts, hotel, np.arange(2, dtype=np.int32),
-                          np.array([-5]), np.array([5]), out, out, out)
-    with pytest.raises(TypeError, match="4-byte items"):
-        _window_join.join(key, ts, np.arange(2), key, ts, hotel, np.arange(2, dtype=np.int32), np.array([-5]),
-                          np.array([5]), out, out, out)
+        _window_join.join(side.hotel, side.last4, side.amount, side.ts[:1], both.astype(np.int32), *columns,
+                          *window, out, out, out)
+    with pytest.raises(TypeError, match="2-byte items"):
+        _window_join.join(side.hotel, side.amount, side.amount, side.ts, both.astype(np.int32), *columns, *window,
+                          out, out, out)

@@ -1,5 +1,6 @@
-/* The exact stage's join: the pairs of records with the same key (hotel, last 4, amount packed
-   in one int64) whose times lie within their hotel's window. DuckDB's hash join does the same
+/* The exact stage's join: the pairs of records with the same card and amount (hotel, last 4,
+   amount, packed in one int64 as `sides.Side.card_keys` packs them) whose times lie within their
+   hotel's window. DuckDB's hash join does the same
    for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both sides are
    first split by a hash of the key into parts whose hash table fits a core's cache, which makes
    it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`). */
@@ -21,9 +22,25 @@ static inline uint64_t slot_hash(int64_t key) { return (uint64_t)key * 0xC2B2AE3
 
 #define PART_RECORDS 65536 /* right records per part, about: its table then fits a core's cache */
 
+#define KEY_AMOUNT ((INT64_C(1) << 33) - 1)
+
+/* Hotel (16 bits), last 4 (14) and amount (34, offset) in one number. */
+static inline int64_t card_key(int32_t hotel, int16_t last4, int64_t amount) {
+    return (int64_t)((uint64_t)hotel << 48 | (uint64_t)last4 << 34 | (uint64_t)(amount + (INT64_C(1) << 33)));
+}
+
+typedef struct {
+    const int32_t *hotel;
+    const int16_t *last4;
+    const int64_t *amount, *ts;
+    const int32_t *pos;
+    int64_t n;
+} side;
+
 /* Copy records `pos` of a side into parts (`start`: each part's first record, n_parts + 1). */
-static record *split(const int64_t *key, const int64_t *ts, const int32_t *hotel, const int32_t *pos, int64_t n,
-                     int bits, int64_t *start) {
+static record *split(const side *s, int bits, int64_t *start) {
+    const int32_t *pos = s->pos;
+    int64_t n = s->n;
     int64_t parts = (int64_t)1 << bits;
     record *out = malloc((n ? n : 1) * sizeof(record));
     uint32_t *part = malloc((n ? n : 1) * sizeof(uint32_t));
@@ -34,7 +51,8 @@ static record *split(const int64_t *key, const int64_t *ts, const int32_t *hotel
     }
     memset(start, 0, (parts + 1) * sizeof(int64_t));
     for (int64_t a = 0; a < n; a++) {
-        part[a] = bits ? (uint32_t)(part_hash(key[pos[a]]) >> (64 - bits)) : 0;
+        int32_t i = pos[a];
+        part[a] = bits ? (uint32_t)(part_hash(card_key(s->hotel[i], s->last4[i], s->amount[i])) >> (64 - bits)) : 0;
         start[part[a] + 1]++;
     }
     for (int64_t p = 0; p < parts; p++) start[p + 1] += start[p];
@@ -42,7 +60,7 @@ static record *split(const int64_t *key, const int64_t *ts, const int32_t *hotel
     for (int64_t a = 0; a < n; a++) {
         int32_t i = pos[a];
         record *r = &out[fill[part[a]]++];
-        r->key = key[i], r->ts = ts[i], r->pos = i, r->hotel = hotel ? hotel[i] : 0;
+        r->key = card_key(s->hotel[i], s->last4[i], s->amount[i]), r->ts = s->ts[i], r->pos = i, r->hotel = s->hotel[i];
     }
     free(part), free(fill);
     return out;
@@ -97,13 +115,12 @@ static int in_left_order(const found *f, int64_t blocks, int32_t *out_l, int32_t
     return 0;
 }
 
-/* Pairs (l, r) with key_l[l] == key_r[r] and lo[h] <= ts_l[l] - ts_r[r] <= hi[h], h the right
+/* Pairs (l, r) of the same card_key with lo[h] <= ts_l[l] - ts_r[r] <= hi[h], h the right
    record's hotel; written to out_* in left-record order when they hold them all (`cap`).
    Returns how many there are (-1: out of memory). */
-static int64_t join(const int64_t *key_l, const int64_t *ts_l, const int32_t *pos_l, int64_t nl, int64_t nl_all,
-                    const int64_t *key_r, const int64_t *ts_r, const int32_t *hotel_r, const int32_t *pos_r,
-                    int64_t nr, const int64_t *lo, const int64_t *hi, int32_t *out_l, int32_t *out_r,
-                    int32_t *out_dt, int64_t cap) {
+static int64_t join(const side *left, int64_t nl_all, const side *right, const int64_t *lo, const int64_t *hi,
+                    int32_t *out_l, int32_t *out_r, int32_t *out_dt, int64_t cap) {
+    int64_t nr = right->n;
     int bits = 0;
     while ((nr >> bits) > PART_RECORDS && bits < 16) bits++;
     int64_t parts = (int64_t)1 << bits, n = -1;
@@ -113,8 +130,8 @@ static int64_t join(const int64_t *key_l, const int64_t *ts_l, const int32_t *po
     int64_t blocks = (nl_all >> 12) + 1;
     found f = {NULL, 0, 0, calloc(blocks + 1, sizeof(int64_t))};
     if (!lstart || !rstart || !f.block) goto done;
-    R = split(key_r, ts_r, hotel_r, pos_r, nr, bits, rstart);
-    L = R ? split(key_l, ts_l, NULL, pos_l, nl, bits, lstart) : NULL;
+    R = split(right, bits, rstart);
+    L = R ? split(left, bits, lstart) : NULL;
     if (!L) goto done;
     int64_t most = 1;
     for (int64_t p = 0; p < parts; p++)
@@ -166,43 +183,56 @@ static int view(PyObject *obj, Py_buffer *buf, Py_ssize_t itemsize, int writable
     return 0;
 }
 
-static int in_range(const int32_t *pos, Py_ssize_t n, Py_ssize_t size) {
-    for (Py_ssize_t a = 0; a < n; a++)
-        if (pos[a] < 0 || pos[a] >= size) return 0;
-    return 1;
+/* What is wrong with a side's records, or NULL: positions within the arrays, hotel codes with a
+   window, a card number (last 4 in 0..9999) and an amount the key holds. */
+static const char *wrong(const side *s, int64_t size, int64_t hotels) {
+    for (int64_t a = 0; a < s->n; a++) {
+        int32_t i = s->pos[a];
+        if (i < 0 || i >= size) return "a position is out of range";
+        if (s->hotel[i] < 0 || s->hotel[i] >= hotels || s->hotel[i] >= 1 << 16) return "a hotel code has no window";
+        if (s->last4[i] < 0 || s->last4[i] > 9999) return "a record has no card number";
+        if (s->amount[i] < -KEY_AMOUNT || s->amount[i] > KEY_AMOUNT) return "an amount is beyond the key's 34 bits";
+    }
+    return NULL;
 }
 
+#define ARGS 15
+
 static PyObject *window_join(PyObject *self, PyObject *args) {
-    PyObject *o[12];
-    if (!PyArg_UnpackTuple(args, "join", 12, 12, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
-                           &o[9], &o[10], &o[11]))
+    (void)self;
+    PyObject *o[ARGS];
+    if (!PyArg_UnpackTuple(args, "join", ARGS, ARGS, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                           &o[9], &o[10], &o[11], &o[12], &o[13], &o[14]))
         return NULL;
-    static const char *names[12] = {"key_l", "ts_l", "pos_l", "key_r", "ts_r", "hotel_r", "pos_r",
-                                    "lo", "hi", "out_l", "out_r", "out_dt"};
-    static const Py_ssize_t size[12] = {8, 8, 4, 8, 8, 4, 4, 8, 8, 4, 4, 4};
-    Py_buffer b[12];
+    static const char *names[ARGS] = {"hotel_l", "last4_l", "amount_l", "ts_l", "pos_l", "hotel_r", "last4_r",
+                                      "amount_r", "ts_r", "pos_r", "lo", "hi", "out_l", "out_r", "out_dt"};
+    static const Py_ssize_t size[ARGS] = {4, 2, 8, 8, 4, 4, 2, 8, 8, 4, 8, 8, 4, 4, 4};
+    Py_buffer b[ARGS];
     int got = 0;
     PyObject *result = NULL;
-    for (; got < 12; got++)
-        if (view(o[got], &b[got], size[got], got >= 9, names[got]) < 0) goto out;
-    Py_ssize_t nl = b[2].len / 4, nr = b[6].len / 4, cap = b[9].len / 4, hotels = b[7].len / 8;
-    if (b[0].len != b[1].len || b[3].len != b[4].len || b[4].len / 8 != b[5].len / 4 || b[7].len != b[8].len ||
-        b[10].len / 4 != cap || b[11].len / 4 != cap) {
+    for (; got < ARGS; got++)
+        if (view(o[got], &b[got], size[got], got >= 12, names[got]) < 0) goto out;
+    Py_ssize_t cap = b[12].len / 4, hotels = b[10].len / 8;
+    int64_t nl_all = b[0].len / 4, nr_all = b[5].len / 4;
+    if (b[1].len / 2 != nl_all || b[2].len / 8 != nl_all || b[3].len / 8 != nl_all || b[6].len / 2 != nr_all ||
+        b[7].len / 8 != nr_all || b[8].len / 8 != nr_all || b[11].len != b[10].len || b[13].len / 4 != cap ||
+        b[14].len / 4 != cap) {
         PyErr_SetString(PyExc_ValueError, "join: arrays of one side, or the outputs, differ in length");
         goto out;
     }
-    const int32_t *hotel_r = b[5].buf;
-    if (!in_range(b[2].buf, nl, b[0].len / 8) || !in_range(b[6].buf, nr, b[3].len / 8) ||
-        !in_range(hotel_r, b[5].len / 4, hotels)) {
-        PyErr_SetString(PyExc_IndexError, "join: a position or hotel code is out of range");
-        goto out;
-    }
-    int64_t n;
+    side left = {b[0].buf, b[1].buf, b[2].buf, b[3].buf, b[4].buf, b[4].len / 4};
+    side right = {b[5].buf, b[6].buf, b[7].buf, b[8].buf, b[9].buf, b[9].len / 4};
+    const char *problem;
+    int64_t n = 0;
     Py_BEGIN_ALLOW_THREADS
-    n = join(b[0].buf, b[1].buf, b[2].buf, nl, b[0].len / 8, b[3].buf, b[4].buf, hotel_r, b[6].buf, nr, b[7].buf, b[8].buf,
-             b[9].buf, b[10].buf, b[11].buf, cap);
+    problem = wrong(&left, nl_all, hotels);
+    if (!problem) problem = wrong(&right, nr_all, hotels);
+    if (!problem) n = join(&left, nl_all, &right, b[10].buf, b[11].buf, b[12].buf, b[13].buf, b[14].buf, cap);
     Py_END_ALLOW_THREADS
-    result = n < 0 ? PyErr_NoMemory() : PyLong_FromLongLong(n);
+    if (problem)
+        PyErr_Format(PyExc_ValueError, "join: %s", problem);
+    else
+        result = n < 0 ? PyErr_NoMemory() : PyLong_FromLongLong(n);
 out:
     while (got-- > 0) PyBuffer_Release(&b[got]);
     return result;
@@ -210,15 +240,17 @@ out:
 
 static PyMethodDef methods[] = {
     {"join", window_join, METH_VARARGS,
-     "join(key_l, ts_l, pos_l, key_r, ts_r, hotel_r, pos_r, lo, hi, out_l, out_r, out_dt) -> n\n\n"
-     "The pairs of left records pos_l and right records pos_r with the same key whose time gap\n"
-     "ts_l - ts_r lies within [lo[h], hi[h]] of the right record's hotel h, written to the out_ arrays\n"
-     "(int32: left position, right position, gap) in left-record order when they hold them all.\n"
-     "Returns how many pairs there are: more than the outputs hold means call again with larger\n"
-     "ones. Keys and times int64, positions and hotels int32, bounds int64 per hotel code."},
+     "join(hotel_l, last4_l, amount_l, ts_l, pos_l, hotel_r, last4_r, amount_r, ts_r, pos_r, lo, hi,\n"
+     "     out_l, out_r, out_dt) -> n\n\n"
+     "The pairs of left records pos_l and right records pos_r of the same hotel, last 4 and amount\n"
+     "whose time gap ts_l - ts_r lies within [lo[h], hi[h]] of their hotel h, written to the out_\n"
+     "arrays (int32: left position, right position, gap) in left-record order when they hold them\n"
+     "all. Returns how many pairs there are: more than the outputs hold means call again with larger\n"
+     "ones. Hotels and positions int32, last 4 int16, amounts and times int64, bounds int64 per hotel."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_window_join",
-                                    "Records with the same key within a time window.", -1, methods};
+                                    "Card payments of the same card and amount within a time window.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__window_join(void) { return PyModule_Create(&module); }

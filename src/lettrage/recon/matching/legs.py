@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from lettrage.recon.matching import brands
 from lettrage.recon.matching.sides import Side
-from lettrage.recon.matching.window_join import same_key_within
+from lettrage.recon.matching.window_join import same_card_within
 from lettrage.recon.schemas import EXCEPTION_CODES
 
 BIT = {code: 1 << i for i, code in enumerate(EXCEPTION_CODES)}
@@ -147,25 +147,8 @@ class Leg:
         return result
 
     def _same_key(self, lmask: np.ndarray, rmask: np.ndarray, lo, hi) -> dict[str, np.ndarray]:
-        """`pairs` on "l.k = r.k" within the window, by `window_join` (over the whole sides' keys
-        when most records are asked for, else over those records' own)."""
-        L, R = self.left, self.right
-        found, back = [], []
-        for side, mask in ((L, lmask), (R, rmask)):
-            whole = mask.dtype == bool and mask.sum() * 4 > side.n
-            idx = (np.flatnonzero(mask) if mask.dtype == bool else mask).astype(np.int32, copy=False)
-            if whole:
-                found.append((side.card_keys(), side.ts, side.hotel, idx))
-                back.append(None)
-            else:
-                found.append((side.card_keys(idx), side.ts[idx], side.hotel[idx], np.arange(len(idx), dtype=np.int32)))
-                back.append(idx)
-        (kl, tl, _, li), (kr, tr, hr, ri) = found
-        cand = same_key_within(kl, tl, li, kr, tr, hr, ri, lo, hi)
-        for name, idx in zip("lr", back, strict=True):
-            if idx is not None:
-                cand[name] = idx[cand[name]]
-        return cand
+        """`pairs` on "l.k = r.k" within the window, by `window_join`."""
+        return same_card_within(self.left, _positions(lmask), self.right, _positions(rmask), lo, hi)
 
     def hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str = "l.k = r.k") -> list:
         """Masks over hotel codes splitting a big join of records of the same hotel (`on` pairs
@@ -279,6 +262,11 @@ def _per_hotel(values, name: str) -> str:
     """A per-hotel bound as SQL: a constant when every hotel has the same, else column r.<name>."""
     values = np.asarray(values)
     return str(int(values[0])) if len(values) and (values == values[0]).all() else f"r.{name}"
+
+
+def _positions(records: np.ndarray) -> np.ndarray:
+    """Positions of records given as a mask or as positions."""
+    return np.flatnonzero(records).astype(np.int32) if records.dtype == bool else records
 
 
 def _empty(records: np.ndarray) -> bool:

@@ -81,12 +81,10 @@ class Side:
 
     def card_keys(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64: 16 + 14 +
-        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records). The
-        whole side's keys are made once (the exact stage joins on them a group of hotels at a time)."""
-        if nodes is None or "_keys" in self.extra:
-            if "_keys" not in self.extra:
-                self.extra["_keys"] = _pack_card(self.hotel, self.last4, self.amount)
-            return self.extra["_keys"] if nodes is None else self.extra["_keys"][nodes]
+        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records), as
+        `_window_join.c` packs them."""
+        if nodes is None:
+            return _pack_card(self.hotel, self.last4, self.amount)
         return _pack_card(self.hotel[nodes], self.last4[nodes], self.amount[nodes])
 
     def per_hotel(self, hotels: int) -> np.ndarray:
@@ -189,8 +187,7 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, ho
                 ts=arrays.pop("ts"), amount=arrays.pop("amount"), last4=arrays.pop("last4"),
                 brand=arrays.pop("brand"), bdate=arrays.pop("bdate"), extra=arrays,
                 id_query=(f"SELECT {ids} AS id {tail}", params) if late else None)
-    side.card_keys()  # made by the thread that read the side, while the other side is read
-    side.keyed()
+    side.keyed()  # made by the thread that read the side, while the other side is read
     return side
 
 

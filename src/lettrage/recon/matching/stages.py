@@ -256,8 +256,7 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
         del cand
         if group == 0 and joined is not None:
             joined()
-    for side in (L, R):  # the later stages join a few records: their keys are made for them
-        side.extra.pop("_keys", None)
+    for side in (L, R):  # the later stages look at a few records
         side.extra.pop("_keyed", None)
     _choose_exact(leg, {k: np.concatenate([c[k] for c in contested]) for k in contested[0]}, rules, stage, rule, 0,
                   True, None, early)
