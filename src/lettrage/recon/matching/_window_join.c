@@ -1,9 +1,8 @@
 /* The exact stage's join: the pairs of records with the same card and amount (hotel, last 4,
-   amount, packed in one int64 as `sides.Side.card_keys` packs them) whose times lie within their
-   hotel's window. DuckDB's hash join does the same
-   for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both sides are
-   first split by a hash of the key into parts whose hash table fits a core's cache, which makes
-   it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`). */
+   amount, packed in one int64) whose times lie within their hotel's window. DuckDB's hash join
+   does the same for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both
+   sides are first split by a hash of the key into parts whose hash table fits a core's cache,
+   which makes it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

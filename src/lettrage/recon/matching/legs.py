@@ -103,10 +103,11 @@ class Leg:
         (`Side.card_keys`). Returns l, r and dt (l.ts - r.ts).
 
         Sides are handed to DuckDB without copies when most records are asked for, as a few
-        columns when only the leftovers are."""
+        columns when only the leftovers are. "l.k = r.k" within a window (the exact stages) is
+        joined by `window_join.same_card_within` instead, without DuckDB."""
         if _empty(lmask) or _empty(rmask):
             return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
-        same_key = on == "l.k = r.k" and lo is not None and not lcols and not rcols  # see window_join
+        same_key = on == "l.k = r.k" and lo is not None and not lcols and not rcols
         cond = on
         if lo is not None:
             lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
@@ -127,7 +128,7 @@ class Leg:
             lm, rm = (m if hotels is None else m & hotels[side.hotel]
                       for m, side in ((lmask, self.left), (rmask, self.right)))
             if same_key:
-                parts.append(self._same_key(lm, rm, lo, hi))
+                parts.append(same_card_within(self.left, _positions(lm), self.right, _positions(rm), lo, hi))
                 continue
             conn.register("_l", _frame(self.left, lm, lcols or {}, lused))
             conn.register("_r", _frame(self.right, rm, rcols or {}, rused))
@@ -145,10 +146,6 @@ class Leg:
             keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
-
-    def _same_key(self, lmask: np.ndarray, rmask: np.ndarray, lo, hi) -> dict[str, np.ndarray]:
-        """`pairs` on "l.k = r.k" within the window, by `window_join`."""
-        return same_card_within(self.left, _positions(lmask), self.right, _positions(rmask), lo, hi)
 
     def hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str = "l.k = r.k") -> list:
         """Masks over hotel codes splitting a big join of records of the same hotel (`on` pairs

@@ -81,8 +81,7 @@ class Side:
 
     def card_keys(self, nodes: np.ndarray | None = None) -> np.ndarray:
         """(hotel, last 4, amount) of the records (all, or `nodes`) packed in one int64: 16 + 14 +
-        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records), as
-        `_window_join.c` packs them."""
+        34 bits, for amounts within +-KEY_AMOUNT (85 million; `keyed()` tells which records)."""
         if nodes is None:
             return _pack_card(self.hotel, self.last4, self.amount)
         return _pack_card(self.hotel[nodes], self.last4[nodes], self.amount[nodes])
