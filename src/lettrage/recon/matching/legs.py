@@ -107,37 +107,18 @@ class Leg:
         joined by `window_join.same_card_within` instead, without DuckDB."""
         if _empty(lmask) or _empty(rmask):
             return {"l": np.zeros(0, np.int32), "r": np.zeros(0, np.int32), "dt": np.zeros(0, np.int64)}
-        same_key = on == "l.k = r.k" and lo is not None and not lcols and not rcols
-        cond = on
-        if lo is not None:
-            lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
-            cond += f" AND l.ts BETWEEN r.ts + {lo_sql} AND r.ts + {hi_sql}"
-            rcols = {**(rcols or {}), **({"lo": np.asarray(lo)[self.right.hotel]} if lo_sql == "r.lo" else {}),
-                     **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
         # dt in 32 bits when the window bounds it (half the memory of millions of pairs)
         bounded = lo is not None and max(np.abs(np.asarray(lo)).max(), np.abs(np.asarray(hi)).max()) < 2 ** 31
-        same_key = same_key and bounded
-        select = f"l.i AS l, r.i AS r, (l.ts - r.ts){'::INTEGER' if bounded else ''} AS dt"
-        used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
-        lused, rused = ({c for a, c in used if a == side} for side in "lr")
-        parts = []
+        if on == "l.k = r.k" and bounded and not lcols and not rcols:
+            def join(lm, rm):
+                return same_card_within(self.left, _positions(lm), self.right, _positions(rm), lo, hi)
+        else:
+            join = self._duckdb_join(conn, on, lo, hi, bounded, lcols or {}, rcols or {})
         # Millions of records: joined a group of hotels at a time (the condition pairs records of
-        # one hotel), so that DuckDB's hash table and the result are a fraction of the whole.
-        groups = self.hotel_groups(lmask, rmask, on)
-        for hotels in groups:
-            lm, rm = (m if hotels is None else m & hotels[side.hotel]
-                      for m, side in ((lmask, self.left), (rmask, self.right)))
-            if same_key:
-                parts.append(same_card_within(self.left, _positions(lm), self.right, _positions(rm), lo, hi))
-                continue
-            conn.register("_l", _frame(self.left, lm, lcols or {}, lused))
-            conn.register("_r", _frame(self.right, rm, rcols or {}, rused))
-            try:
-                parts.append(conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
-                                      f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy())
-            finally:
-                conn.unregister("_l")
-                conn.unregister("_r")
+        # one hotel), so that the join's tables and its result are a fraction of the whole.
+        parts = [join(*(m if hotels is None else m & hotels[side.hotel]
+                        for m, side in ((lmask, self.left), (rmask, self.right))))
+                 for hotels in self.hotel_groups(lmask, rmask, on)]
         result = {name: np.ascontiguousarray(parts[0][name]) if len(parts) == 1
                   else np.concatenate([p[name] for p in parts]) for name in parts[0]}
         del parts
@@ -146,6 +127,30 @@ class Leg:
             keep = ~np.isin(result["l"].astype(np.int64) << 32 | result["r"].astype(np.int64), banned)
             result = {k: v[keep] for k, v in result.items()}
         return result
+
+    def _duckdb_join(self, conn, on: str, lo, hi, bounded: bool, lcols: dict, rcols: dict):
+        """`pairs`' join of some records of each side (masks or positions) in DuckDB."""
+        cond = on
+        if lo is not None:
+            lo_sql, hi_sql = _per_hotel(lo, "lo"), _per_hotel(hi, "hi")
+            cond += f" AND l.ts BETWEEN r.ts + {lo_sql} AND r.ts + {hi_sql}"
+            rcols = {**rcols, **({"lo": np.asarray(lo)[self.right.hotel]} if lo_sql == "r.lo" else {}),
+                     **({"hi": np.asarray(hi)[self.right.hotel]} if hi_sql == "r.hi" else {})}
+        select = f"l.i AS l, r.i AS r, (l.ts - r.ts){'::INTEGER' if bounded else ''} AS dt"
+        used = set(re.findall(r"\b([lr])\.(\w+)", f"{select} {cond}"))
+        lused, rused = ({c for a, c in used if a == side} for side in "lr")
+
+        def join(lm, rm):
+            conn.register("_l", _frame(self.left, lm, lcols, lused))
+            conn.register("_r", _frame(self.right, rm, rcols, rused))
+            try:
+                return conn.sql(f"SELECT {select} FROM (SELECT * FROM _l WHERE m) l "
+                                f"JOIN (SELECT * FROM _r WHERE m) r ON {cond}").fetchnumpy()
+            finally:
+                conn.unregister("_l")
+                conn.unregister("_r")
+
+        return join
 
     def hotel_groups(self, lmask: np.ndarray, rmask: np.ndarray, on: str = "l.k = r.k") -> list:
         """Masks over hotel codes splitting a big join of records of the same hotel (`on` pairs
