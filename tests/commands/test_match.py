@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lettrage.cli import main
@@ -67,3 +68,61 @@ def test_match_reads_canonical_files_written_by_another_tool(tmp_path, capsys):
     exc = pq.read_table(tmp_path / "out" / "exceptions.parquet").to_pylist()
     assert [(e["record_id"], e["card_brand"]) for e in exc] == [("P4", "CB_VISA_MC")]
     assert summary["ecart_cents"] == 0
+
+
+def test_psp_and_remittance_files_without_business_dates_get_their_hotels_days(tmp_path, capsys):
+    """DOMAIN.md gives PSP payments and remittance lines no business_date: a file laid out so is
+    read with each row's business date on its hotel's clock (its time, else the remittance date),
+    and matched as the same file with the dates written in."""
+    import pyarrow.compute as pc
+
+    from lettrage.recon.hotels import Hotel
+
+    d = tmp_path / "in"
+    generate(d, 6_000, "remittances", seed=4)
+    generate(tmp_path / "psp", 6_000, "psp_no_last4", seed=4)
+    psp = pq.read_table(tmp_path / "psp" / "psp_transactions.parquet")
+    remittances = pq.read_table(d / "remittances.parquet")
+    # the hotel far from UTC, its audit at 04:30: the business dates of payments read on its clock
+    # (the readers' `Hotel.business_dates`) are written in, for many another day than UTC's
+    hotel = Hotel("H00000", "H00000", "Pacific/Auckland", night_audit_time="04:30")
+    (d / "hotels.csv").write_text("hotel_id,timezone,night_audit_time\nH00000,Pacific/Auckland,04:30\n")
+    assert pc.unique(psp.column("hotel_id")).to_pylist() == pc.unique(remittances.column("hotel_id")).to_pylist() \
+        == ["H00000"]
+
+    def dated(table, time, dates=None):
+        days = hotel.business_dates(table.column(time).to_pandas()).to_list() if dates is None else dates
+        return table.set_column(table.schema.get_field_index("business_date"), "business_date",
+                                pa.array(days, pa.date32()))
+
+    psp = dated(psp, "event_at")
+    assert pc.sum(pc.not_equal(psp.column("business_date"), pc.cast(psp.column("event_at"), pa.date32()))).as_py() \
+        > psp.num_rows / 5
+    pq.write_table(psp, d / "psp_transactions.parquet")
+    # a remittance line without its time: its business date is its remittance date
+    remittances = dated(remittances, "txn_at")
+    days = remittances.column("business_date").to_pylist()
+    days[0] = remittances.column("remittance_date")[0].as_py()
+    times = remittances.column("txn_at").to_pylist()
+    times[0] = None
+    remittances = dated(remittances.set_column(remittances.schema.get_field_index("txn_at"), "txn_at",
+                                               pa.array(times, remittances.schema.field("txn_at").type)), "", days)
+    pq.write_table(remittances, d / "remittances.parquet")
+    for name in ("psp_transactions", "remittances"):
+        table = pq.read_table(d / f"{name}.parquet")
+        pq.write_table(table.drop_columns(["business_date"]), d / f"{name}_domain.parquet")
+    outputs = []
+    for suffix in ("", "_domain"):
+        code = main(["match", "--pms", str(d / "pms_postings.parquet"), "--tpe", str(d / "tpe_transactions.parquet"),
+                     "--psp", str(d / f"psp_transactions{suffix}.parquet"),
+                     "--remittances", str(d / f"remittances{suffix}.parquet"), "--hotels", str(d / "hotels.csv"),
+                     "--out", str(tmp_path / f"out{suffix}")])
+        assert code == 0, capsys.readouterr().err
+        outputs.append(json.loads(capsys.readouterr().out))
+    written, derived = outputs
+    assert derived["rows_read"]["psp_transactions"] == psp.num_rows
+    assert derived["rows_read"]["remittances"] == remittances.num_rows
+    assert derived["matched_left_records_by_stage"]["tpe_remittance:reference"] > 5_000
+    for name in ("card_matches", "exceptions", "daily_summary"):
+        assert pq.read_table(tmp_path / "out_domain" / f"{name}.parquet").equals(
+            pq.read_table(tmp_path / "out" / f"{name}.parquet")), name

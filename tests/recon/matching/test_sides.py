@@ -9,6 +9,8 @@ import duckdb
 import numpy as np
 import pytest
 
+from lettrage.recon.matching import sides
+from lettrage.recon.matching.brands import BRANDS
 from lettrage.recon.matching.sides import (
     PMS_TPE_SCOPE,
     Hotels,
@@ -123,3 +125,30 @@ def test_ids_of_every_length_are_read_batch_by_batch():
     for n in (len(ids) - 1, len(ids) + 1):  # the table changed since its records were read
         with pytest.raises(ValueError, match="changed between their two reads"):
             _strings(conn, "SELECT id FROM t", [], n, batch_rows=64)
+
+
+# --- brands and times as the files hold them ------------------------------------------------
+
+@pytest.mark.parametrize("unit", ["TIMESTAMPTZ", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"])
+@pytest.mark.parametrize("hashes_collide", [False, True])
+def test_brands_as_spelled_and_times_of_any_unit_are_read_as_codes_and_seconds(seed, unit, hashes_collide,
+                                                                              monkeypatch):
+    spellings = ["Visa", "MC", "American Express", "CB", None, "Carte maison", "VISA ", "jcb", "MASTERCARD", "AMEX"]
+    rows = seed.execute("SELECT posting_id FROM pms_postings ORDER BY posting_id").fetchall()
+    for (posting_id,), brand in zip(rows, spellings, strict=True):
+        seed.execute("UPDATE pms_postings SET card_brand = ? WHERE posting_id = ?", [brand, posting_id])
+    seed.execute("UPDATE pms_postings SET posted_at = NULL WHERE posting_id = 'P-140'")  # a posting without time
+    seed.execute(f"CREATE TABLE p2 AS SELECT * REPLACE (posted_at::{unit} AS posted_at) FROM pms_postings")
+    seed.execute("DROP TABLE pms_postings")
+    seed.execute("ALTER TABLE p2 RENAME TO pms_postings")
+    hotels = hotel_codes(seed, Window(), ["pms_postings", "tpe_transactions"])
+    if hashes_collide:  # no bits of the hashes tell the brands apart: read by name (CASE)
+        monkeypatch.setattr(sides, "_hashes", lambda conn, values: [7] * len(values))
+    side = load_postings(seed, Window(), PMS_TPE_SCOPE, hotels)
+    read = dict(zip(side.ids.to_pylist(), zip(side.brand.tolist(), side.ts.tolist(), strict=True), strict=True))
+    expected_brand = dict(zip([r[0] for r in rows], ["VISA", "MASTERCARD", "AMEX", "CB", "", "", "VISA", "JCB",
+                                                     "MASTERCARD", "AMEX"], strict=True))
+    assert {i: BRANDS[b] for i, (b, _) in read.items()} == expected_brand
+    posted = {p[0]: int(fixtures._utc(p[1]).timestamp()) for p in fixtures.POSTINGS}
+    posted["P-140"] = 0
+    assert {i: t for i, (_, t) in read.items()} == posted

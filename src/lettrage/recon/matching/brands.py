@@ -32,16 +32,21 @@ CLASHES = np.array([sum(1 << j for j in range(len(BRANDS)) if not COMPATIBLE[i, 
                    dtype=np.int64)
 
 
-def brand_sql(column: str, values) -> str:
-    """SQL turning a brand column into its engine code, for the raw `values` the column holds:
-    each is named as the readers name brands ('Visa', 'MC', 'American Express' -> VISA,
-    MASTERCARD, AMEX); a value naming no brand, and NULL, -> 0 (unknown)."""
+def brand_code(raw: str | None) -> int:
+    """The engine code of a brand as a file spells it ('Visa', 'MC', 'American Express' -> VISA,
+    MASTERCARD, AMEX, named as the readers name brands); 0 (unknown) for NULL or a value naming
+    no brand."""
     from lettrage.recon.readers.conventions import card_brand
 
+    return 0 if raw is None else BRAND_CODE.get(card_brand(raw, strict=True) or "", 0)
+
+
+def brand_sql(column: str, values) -> str:
+    """SQL turning a brand column into its engine code (`brand_code`), for the raw `values` the
+    column holds."""
     whens = []
     for raw in sorted(v for v in values if v is not None):
-        code = BRAND_CODE.get(card_brand(raw, strict=True) or "", 0)
-        if code:
+        if code := brand_code(raw):
             whens.append("WHEN '" + str(raw).replace("'", "''") + f"' THEN {code}")
     if not whens:
         return "0::TINYINT"

@@ -35,10 +35,15 @@ def register(conn: duckdb.DuckDBPyConnection, table: str, path: Path, required: 
     missing = [c for c in required if c not in have]
     if missing:
         raise BadFile(f"{path}: missing column(s) {', '.join(missing)} for {table}")
+    dated_by = [c for c in DATED_BY.get(table, ()) if c in have]
+    if "business_date" not in have and not dated_by:
+        raise BadFile(f"{path}: no business_date, nor {' or '.join(DATED_BY[table])} to tell it, for {table}")
     cols = []
     for name, col in schemas.model(table).to_schema().columns.items():
         sql_type = schemas.sql_type(col)
-        if name in have:
+        if name == "business_date" and name not in have:
+            cols.append(f"{_business_date(conn, dated_by)} AS {name}")
+        elif name in have:
             value = f"CAST({name} AS {sql_type})" if have[name] != sql_type else name
             if name in ENUMERATED.get(table, ()):
                 value = _as_written_here(conn, path, name, value)
@@ -70,10 +75,39 @@ def _as_written_here(conn, path: Path, name: str, value: str) -> str:
 REQUIRED = {
     "pms_postings": ("posting_id", "hotel_id", "business_date", "posted_at", "amount_cents"),
     "tpe_transactions": ("tpe_txn_id", "hotel_id", "txn_at", "business_date", "amount_cents"),
-    "remittances": ("remittance_line_id", "hotel_id", "business_date", "line_type"),
-    "psp_transactions": ("psp_txn_id", "hotel_id", "event_at", "business_date", "amount_cents", "operation",
-                         "status"),
+    "remittances": ("remittance_line_id", "hotel_id", "line_type"),
+    "psp_transactions": ("psp_txn_id", "hotel_id", "event_at", "amount_cents", "operation", "status"),
 }
+# DOMAIN.md gives PSP payments and remittance lines no business date (the warehouse's readers add
+# it): a file without one gets it from these columns, the first not NULL, as the readers do.
+DATED_BY = {"psp_transactions": ("event_at",), "remittances": ("txn_at", "remittance_date")}
+
+
+def _business_date(conn: duckdb.DuckDBPyConnection, columns: list[str]) -> str:
+    """SQL: the business date of a row, from the first of `columns` not NULL: a time is read on
+    its hotel's clock and night audit (`hotels` table, registered first; a hotel not in it as the
+    engine takes it: UTC, audit at midnight), a date is the date."""
+    from lettrage.recon.hotels import Hotel
+
+    zones, offsets = {}, {}
+    if conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'hotels'").fetchall()[0][0]:
+        for hotel_id, zone, audit in conn.execute("SELECT hotel_id, timezone, night_audit_time FROM hotels").fetchall():
+            hotel = Hotel(hotel_id, hotel_id, zone or "UTC", night_audit_time=audit or "00:00")
+            zones[hotel_id], offsets[hotel_id] = hotel.timezone, int(hotel.audit_offset.total_seconds())
+
+    def literal(values: dict) -> str:
+        return "MAP {" + ", ".join(f"{_quote(k)}: {_quote(v) if isinstance(v, str) else v}"
+                                   for k, v in values.items()) + "}"
+
+    zone = f"coalesce({literal(zones)}[hotel_id], 'UTC')" if zones else "'UTC'"
+    offset = f"coalesce({literal(offsets)}[hotel_id], 0)" if offsets else "0"
+    days = [f"CAST(timezone({zone}, CAST({c} AS TIMESTAMPTZ)) - to_seconds({offset}) AS DATE)" if c.endswith("_at")
+            else f"CAST({c} AS DATE)" for c in columns]
+    return days[0] if len(days) == 1 else f"coalesce({', '.join(days)})"
+
+
+def _quote(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def register_hotels(conn: duckdb.DuckDBPyConnection, path: Path) -> int:

@@ -43,12 +43,12 @@ def connect(threads: int | None = None, memory_limit: str | None = None,
 
 def open_files(conn, pms, tpe, remittances=None, psp=None, hotels=None) -> dict[str, int]:
     rows = {}
+    if hotels is not None:  # first: a file without business dates has them from its hotels' clocks
+        rows["hotels"] = files.register_hotels(conn, Path(hotels))
     for table, path in (("pms_postings", pms), ("tpe_transactions", tpe), ("remittances", remittances),
                         ("psp_transactions", psp)):
         if path is not None:
             rows[table] = files.register(conn, table, Path(path), files.REQUIRED[table])
-    if hotels is not None:
-        rows["hotels"] = files.register_hotels(conn, Path(hotels))
     return rows
 
 

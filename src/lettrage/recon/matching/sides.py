@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lettrage.recon.matching.brands import brand_sql
+from lettrage.recon.matching.brands import brand_code, brand_sql
 
 EPOCH = dt.date(1970, 1, 1)
 KEY_AMOUNT = (1 << 33) - 1
@@ -160,13 +160,14 @@ class Window:
         return " AND ".join(parts), params
 
 
-def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, hotels: Hotels,
+def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, decode: dict,
                extra: tuple[str, ...] = (), leave_out: pa.Array | None = None, late_ids: bool = False) -> Side:
     """The records `SELECT ids AS id, cols tail` reads (without the ids `leave_out`), as a side.
     Each column is let go as soon as it is copied into its array (the rows of both sides are read
     at the same time). `late_ids`: the ids are read when asked for (`Side.read_ids`), not now;
     the rows are read in the same order both times (unless the connection may reorder rows: then
-    they are read now, as they are when some ids are left out)."""
+    they are read now, as they are when some ids are left out). `decode[name]` turns a read
+    column into its array (the others are copied as they are)."""
     late = late_ids and (leave_out is None or not len(leave_out)) and bool(
         conn.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
     table = conn.sql(f"SELECT {cols} {tail}" if late else f"SELECT {ids} AS id, {cols} {tail}",
@@ -179,10 +180,13 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, ho
                         *((e, None) for e in extra)):
         column = table.column(name)
         table = table.drop_columns([name])
-        arrays[name] = column.combine_chunks() if dtype is None else np.ascontiguousarray(column.to_numpy(),
-                                                                                             dtype=dtype)
+        if dtype is None:
+            arrays[name] = column.combine_chunks()
+        else:
+            arrays[name] = np.ascontiguousarray(decode[name](column) if name in decode else column.to_numpy(),
+                                                dtype=dtype)
         del column
-    side = Side(kind=kind, record_ids=Future() if late else arrays.pop("id"), hotel=hotels.codes(arrays.pop("hotel")),
+    side = Side(kind=kind, record_ids=Future() if late else arrays.pop("id"), hotel=arrays.pop("hotel"),
                 ts=arrays.pop("ts"), amount=arrays.pop("amount"), last4=arrays.pop("last4"),
                 brand=arrays.pop("brand"), bdate=arrays.pop("bdate"), extra=arrays,
                 id_query=(f"SELECT {ids} AS id {tail}", params) if late else None)
@@ -223,30 +227,31 @@ def _strings(conn, sql: str, params: list, n: int, batch_rows: int = 1 << 20) ->
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data[:size]), nulls)
 
 
-class Hotels(list):
-    """The hotels a run covers, sorted: a hotel's code is its position. Rows carry a few bits of
-    the hash of their hotel id (`sql`), which a lookup turns into the code (`codes`): the ENUM
-    cast that does the same in SQL costs several times as much for millions of rows. The bits
-    are chosen so that no two of the run's hotels share them."""
+class HashCodes:
+    """Codes of a column's few distinct values, read as a few bits of each value's hash (`sql`)
+    and looked up (`codes`): a CASE or an ENUM cast does the same at several times the cost for
+    millions of rows. The bits are chosen so that no two of the values (`hashes`, NULL's among
+    them if it occurs) share them; when no bits will do, `sql` is `fallback(column)`, which reads
+    the codes themselves."""
 
-    def __init__(self, names: list[str], hashes: list[int]):
-        super().__init__(names)
+    def __init__(self, what: str, hashes: list[int], codes, fallback):
+        self.what, self.fallback = what, fallback
         self.shift = self.bits = None
         h = np.array(hashes, dtype=np.uint64)
-        for bits in (16, 20, 24):
+        for bits in (8, 16, 20, 24):
             for shift in range(64 - bits):
                 slots = (h >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
                 if len(np.unique(slots)) == len(h):
                     self.shift, self.bits = shift, bits
                     self.lookup = np.full(1 << bits, -1, dtype=np.int32)
-                    self.lookup[slots.astype(np.int64)] = np.arange(len(h), dtype=np.int32)
+                    self.lookup[slots.astype(np.int64)] = codes
                     return
 
-    def sql(self, column: str = "hotel_id") -> str:
-        if self.bits is None:  # an ENUM cast: keeps the rows in the order they were read (a join would not)
-            names = ", ".join("'" + h.replace("'", "''") + "'" for h in self) or "''"
-            return f"enum_code({column}::ENUM({names}))::INTEGER"
-        return f"((hash({column}) >> {self.shift}) & {(1 << self.bits) - 1})::INTEGER"
+    def sql(self, column: str) -> str:
+        if self.bits is None:
+            return self.fallback(column)
+        kind = "UTINYINT" if self.bits <= 8 else "USMALLINT" if self.bits <= 16 else "INTEGER"
+        return f"((hash({column}) >> {self.shift}) & {(1 << self.bits) - 1})::{kind}"
 
     def codes(self, read: np.ndarray) -> np.ndarray:
         """The codes of the values `sql` read."""
@@ -254,8 +259,29 @@ class Hotels(list):
             return read
         codes = self.lookup[read]
         if len(codes) and codes.min() < 0:
-            raise ValueError("a row's hotel is not among the run's hotels")
+            raise ValueError(f"a row's {self.what} is not among the run's {self.what}s")
         return codes
+
+
+class Hotels(list, HashCodes):
+    """The hotels a run covers, sorted: a hotel's code is its position (read as `HashCodes`; when
+    no bits of their hashes tell them apart, by an ENUM cast, which keeps the rows in the order
+    they were read: a join would not)."""
+
+    def __init__(self, names: list[str], hashes: list[int]):
+        list.__init__(self, names)
+        HashCodes.__init__(self, "hotel", hashes, np.arange(len(names), dtype=np.int32), self._enum)
+
+    def sql(self, column: str = "hotel_id") -> str:
+        return HashCodes.sql(self, column)
+
+    def _enum(self, column: str) -> str:
+        names = ", ".join("'" + h.replace("'", "''") + "'" for h in self) or "''"
+        return f"enum_code({column}::ENUM({names}))::INTEGER"
+
+
+def _hashes(conn, values: list) -> list[int]:
+    return conn.execute("SELECT list_transform(?::VARCHAR[], lambda v: hash(v))", [values]).fetchall()[0][0] or []
 
 
 def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[str]) -> Hotels:
@@ -263,20 +289,35 @@ def hotel_codes(conn: duckdb.DuckDBPyConnection, window: Window, tables: list[st
     where, params = window.where()
     union = " UNION ".join(f"SELECT DISTINCT hotel_id FROM {t} WHERE {where}" for t in tables)
     names = sorted(r[0] for r in conn.execute(union, params * len(tables)).fetchall())
-    hashes = conn.execute("SELECT list_transform(?::VARCHAR[], lambda h: hash(h))", [names]).fetchall()[0][0]
-    return Hotels(names, hashes or [])
+    return Hotels(names, _hashes(conn, names))
 
 
 def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str, amount: str,
-            last4: str = "card_last4", brand: str = "card_brand") -> str:
-    """The columns every side has; NULLs become -1 (no card) or 0, so that the arrays are plain.
-    The last 4 digits are read from a masked number too ('XXXX XXXX XXXX 1234'), and are the last
-    four of a longer number."""
+            last4: str = "card_last4", brand: str = "card_brand") -> tuple[str, dict]:
+    """The columns every side has, as SQL, and how each read column becomes its array
+    (`_read_side`). NULLs become -1 (no card) or 0, so that the arrays are plain. The last 4
+    digits are read from a masked number too ('XXXX XXXX XXXX 1234'), and are the last four of a
+    longer number. Brands are read as hash bits (`HashCodes`), times as they are stored (made
+    seconds here: DuckDB's own conversion costs several times as much)."""
     seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
-    return (f"{hotels.sql()} AS hotel, coalesce(epoch_us({ts}) // 1000000, 0)::BIGINT AS ts, {amount} AS amount, "
-            f"(coalesce(TRY_CAST({last4} AS INTEGER), TRY_CAST(right(trim({last4}), 4) AS INTEGER), -1) % 10000)"
-            f"::SMALLINT AS last4, {brand_sql(brand, seen)} AS brand, "
-            f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
+    brands = HashCodes("card brand", _hashes(conn, seen), [brand_code(v) for v in seen],
+                       lambda column: brand_sql(column, seen))
+    sql = (f"{hotels.sql()} AS hotel, {ts} AS ts, {amount} AS amount, "
+           f"(coalesce(TRY_CAST({last4} AS INTEGER), TRY_CAST(right(trim({last4}), 4) AS INTEGER), -1) % 10000)"
+           f"::SMALLINT AS last4, {brands.sql(brand)} AS brand, "
+           f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
+    return sql, {"hotel": lambda read: np.asarray(hotels.codes(read.to_numpy()), dtype=np.int32),
+                 "brand": lambda read: np.asarray(brands.codes(read.to_numpy()), dtype=np.int8),
+                 "ts": _epoch_seconds}
+
+
+def _epoch_seconds(times: pa.ChunkedArray) -> np.ndarray:
+    """Timestamps (any unit) as int64 seconds since the epoch; NULL -> 0."""
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[times.type.unit]
+    ticks = times.cast(pa.int64())
+    if ticks.null_count:
+        ticks = ticks.fill_null(0)
+    return np.floor_divide(ticks.to_numpy(), per_second)
 
 
 # A posting on a card code: terminal or distance (MOTO keyed on the terminal); a posting with no
@@ -307,11 +348,12 @@ def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[
     `late_ids`: see `_read_side`."""
     where, params = window.where(alias="p")
     refs = carried_refs(conn, window, scope) if refs is None else refs
-    common = _common(conn, "pms_postings p", f"{where} AND {scope}", params, hotels, "p.posted_at",
-                     "p.amount_cents::BIGINT")
+    # the brands of every posting, not only those in scope: as good for a lookup, half the cost
+    common, decode = _common(conn, "pms_postings p", where, params, hotels, "p.posted_at",
+                             "p.amount_cents::BIGINT")
     cols = f"{common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)}"
     tail = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
-    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, hotels, refs, late_ids=late_ids)
+    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, decode, refs, late_ids=late_ids)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
@@ -330,10 +372,10 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs:
     extra = (("ref",) if refs else ()) + (("terminal",) if terminals else ())
     cols = "".join(f", {c}" for c in (["t.remise_ref AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
                                                                                   if terminals else []))
-    common = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
+    common, decode = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
     tail = (f"FROM tpe_transactions t WHERE {where} AND t.amount_cents IS NOT NULL "
             f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
-    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params, hotels, extra,
+    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params, decode, extra,
                       leave_out=gone, late_ids=late_ids)
     return side, len(gone) // 2
 
@@ -362,11 +404,12 @@ def _voided(conn, where: str, params: list, void_window_s: int) -> pa.Array:
 def load_psp(conn, window: Window, hotels: Hotels) -> Side:
     where, params = window.where(alias="s")
     signed = "CASE WHEN s.operation = 'refund' THEN -abs(s.amount_cents) ELSE s.amount_cents END::BIGINT"
-    cols = f"{_common(conn, 'psp_transactions s', where, params, hotels, 's.event_at', signed)}, s.order_id AS ref"
+    common, decode = _common(conn, "psp_transactions s", where, params, hotels, "s.event_at", signed)
     tail = (f"FROM psp_transactions s "
             f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
             f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _read_side("psp_transaction", conn, "s.psp_txn_id", cols, tail, params, hotels, ("ref",))
+    return _read_side("psp_transaction", conn, "s.psp_txn_id", f"{common}, s.order_id AS ref", tail, params, decode,
+                      ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
@@ -375,10 +418,10 @@ def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
     signed = f"CASE WHEN m.line_type = 'refund' THEN -abs({gross}) ELSE {gross} END::BIGINT"
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
     # Adyen's settlement report carries the terminal's ticket reference as Merchant Reference.
-    cols = (f"{_common(conn, 'remittances m', where, params, hotels, ts, signed)}, "
-            f"coalesce(m.remise_ref, m.merchant_reference) AS ref, m.terminal_id AS terminal")
+    common, decode = _common(conn, "remittances m", where, params, hotels, ts, signed)
+    cols = f"{common}, coalesce(m.remise_ref, m.merchant_reference) AS ref, m.terminal_id AS terminal"
     tail = f"FROM remittances m WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL"
-    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params, hotels,
+    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params, decode,
                       ("ref", "terminal"))
 
 

@@ -47,7 +47,7 @@ class Rules:
     late_posting_s: int = 24 * 3600
     split_window_factor: float = 1.5
     split_max_candidates: int = 12
-    duplicate_tpe_s: int = 240  # "the same card charged the same amount twice within minutes"
+    duplicate_tpe_s: int = 300  # "the same card charged the same amount twice within minutes": five
     duplicate_pms_s: int = 900  # "the same payment posted twice": minutes apart
     # a repeat of an identical posting / ticket, when one must go, costs this x the window, per
     # repeat before it in its chain (a posting's own lag tells the original from its repeat; two
