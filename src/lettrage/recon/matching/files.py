@@ -99,8 +99,9 @@ def _business_date(conn: duckdb.DuckDBPyConnection, columns: list[str]) -> str:
         return "MAP {" + ", ".join(f"{_quote(k)}: {_quote(v) if isinstance(v, str) else v}"
                                    for k, v in values.items()) + "}"
 
-    zone = f"coalesce({literal(zones)}[hotel_id], 'UTC')" if zones else "'UTC'"
-    offset = f"coalesce({literal(offsets)}[hotel_id], 0)" if offsets else "0"
+    key = "CAST(hotel_id AS VARCHAR)"  # a CSV of numeric hotel ids reads them as numbers
+    zone = f"coalesce({literal(zones)}[{key}], 'UTC')" if zones else "'UTC'"
+    offset = f"coalesce({literal(offsets)}[{key}], 0)" if offsets else "0"
     days = [f"CAST(timezone({zone}, CAST({c} AS TIMESTAMPTZ)) - to_seconds({offset}) AS DATE)" if c.endswith("_at")
             else f"CAST({c} AS DATE)" for c in columns]
     return days[0] if len(days) == 1 else f"coalesce({', '.join(days)})"
