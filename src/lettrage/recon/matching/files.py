@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from lettrage.recon import schemas
+from lettrage.recon.matching.sides import table_exists
 
 
 class BadFile(ValueError):
@@ -90,7 +91,7 @@ def _business_date(conn: duckdb.DuckDBPyConnection, columns: list[str]) -> str:
     from lettrage.recon.hotels import Hotel
 
     zones, offsets = {}, {}
-    if conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'hotels'").fetchall()[0][0]:
+    if table_exists(conn, "hotels"):
         for hotel_id, zone, audit in conn.execute("SELECT hotel_id, timezone, night_audit_time FROM hotels").fetchall():
             hotel = Hotel(hotel_id, hotel_id, zone or "UTC", night_audit_time=audit or "00:00")
             zones[hotel_id], offsets[hotel_id] = hotel.timezone, int(hotel.audit_offset.total_seconds())
