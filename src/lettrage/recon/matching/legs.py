@@ -280,7 +280,7 @@ def _frame(side: Side, mask: np.ndarray, cols: dict, used: set[str]) -> pa.Table
     query `used`: the whole arrays (no copy) with the mask as column m when many records are
     wanted, else only those records."""
     whole = mask.dtype == bool and mask.sum() * 4 > side.n
-    idx = None if whole else (np.flatnonzero(mask) if mask.dtype == bool else mask).astype(np.int32, copy=False)
+    idx = None if whole else _positions(mask).astype(np.int32, copy=False)
     base = {"ts": side.ts, "h": side.hotel, "c": side.last4, "a": side.amount, "d": side.bdate, "b": side.brand}
     table = {"i": side.positions() if whole else idx, "m": mask if whole else np.ones(len(idx), dtype=bool)}
     for name in sorted(used - {"i", "m"}):
