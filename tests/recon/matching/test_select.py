@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from scipy.optimize import linear_sum_assignment
 
-from lettrage.recon.matching.select import one_to_one
+from lettrage.recon.matching.select import lone_edges, one_to_one
 from lettrage.recon.matching.splits import choose
 
 
@@ -17,6 +18,25 @@ def _ids(prefix: str, n: int) -> pa.Array:
 
 def _pairs(lf, r, chosen):
     return sorted(zip(lf[chosen].tolist(), r[chosen].tolist(), strict=True))
+
+
+@pytest.mark.parametrize("records,n", [(1_000_000, 20_000), (3_000_000, 1_000_000)])
+def test_lone_pairs_are_those_whose_two_records_have_no_other_pair(records, n):
+    """The pairs taken at once, without a contest: counted the plain way, for a few pairs among
+    many records and for millions (in bits per record, positions across the 64-bit words' edges)."""
+    rng = np.random.default_rng(records)
+    lf = rng.integers(0, records, n)
+    r = rng.integers(0, records, n)
+    lf[:3], r[:3] = records - 1, [0, 63, 64]  # the last record three times; word edges
+    expected = (np.bincount(lf)[lf] == 1) & (np.bincount(r)[r] == 1)
+    got = lone_edges(lf, r)
+    assert got.dtype == bool and got.tolist() == expected.tolist()
+    assert 0 < got.sum() < n and not got[:3].any()
+
+
+def test_lone_pairs_refuse_negative_positions():
+    with pytest.raises(ValueError, match="negative"):
+        lone_edges(np.array([0, -1] * 40), np.array([1, 2] * 40))
 
 
 def test_most_pairs_first_then_cheapest():

@@ -2,7 +2,8 @@
    amount, packed in one int64) whose times lie within their hotel's window. DuckDB's hash join
    does the same for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both
    sides are first split by a hash of the key into parts whose hash table fits a core's cache,
-   which makes it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`). */
+   which makes it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`).
+   Also: which of millions of pairs join two records that have no other pair (`lone`). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -237,7 +238,70 @@ out:
     return result;
 }
 
+/* out[i] = whether pair (l[i], r[i]) is the only pair of l[i] and the only pair of r[i]. Seen
+   once / seen twice are kept as bits per record: for millions of records they stay in a core's
+   cache, where counts per record (numpy's bincount, 8 bytes each) miss it at every pair. */
+static void lone_pairs(const int32_t *l, const int32_t *r, int64_t m, int64_t nl, int64_t nr, uint64_t *bits,
+                       uint8_t *out) {
+    uint64_t *once_l = bits, *twice_l = once_l + nl / 64 + 1, *once_r = twice_l + nl / 64 + 1,
+             *twice_r = once_r + nr / 64 + 1;
+    for (int64_t i = 0; i < m; i++) {
+        uint32_t a = (uint32_t)l[i], b = (uint32_t)r[i];
+        uint64_t bit_a = UINT64_C(1) << (a & 63), bit_b = UINT64_C(1) << (b & 63);
+        twice_l[a >> 6] |= once_l[a >> 6] & bit_a, once_l[a >> 6] |= bit_a;
+        twice_r[b >> 6] |= once_r[b >> 6] & bit_b, once_r[b >> 6] |= bit_b;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        uint32_t a = (uint32_t)l[i], b = (uint32_t)r[i];
+        out[i] = !((twice_l[a >> 6] >> (a & 63)) & 1) && !((twice_r[b >> 6] >> (b & 63)) & 1);
+    }
+}
+
+static PyObject *lone(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[3];
+    if (!PyArg_UnpackTuple(args, "lone", 3, 3, &o[0], &o[1], &o[2])) return NULL;
+    static const char *names[3] = {"l", "r", "out"};
+    static const Py_ssize_t size[3] = {4, 4, 1};
+    Py_buffer b[3];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 3; got++)
+        if (view(o[got], &b[got], size[got], got == 2, names[got]) < 0) goto out;
+    int64_t m = b[0].len / 4, nl = 0, nr = 0;
+    if (b[1].len / 4 != m || b[2].len != m) {
+        PyErr_SetString(PyExc_ValueError, "lone: l, r and out differ in length");
+        goto out;
+    }
+    const int32_t *l = b[0].buf, *r = b[1].buf;
+    for (int64_t i = 0; i < m; i++) {
+        if (l[i] < 0 || r[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "lone: a position is negative");
+            goto out;
+        }
+        if (l[i] >= nl) nl = (int64_t)l[i] + 1;
+        if (r[i] >= nr) nr = (int64_t)r[i] + 1;
+    }
+    uint64_t *bits = calloc(2 * (nl / 64 + 1) + 2 * (nr / 64 + 1), sizeof(uint64_t));
+    if (!bits) {
+        result = PyErr_NoMemory();
+        goto out;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    lone_pairs(l, r, m, nl, nr, bits, b[2].buf);
+    Py_END_ALLOW_THREADS
+    free(bits);
+    result = Py_NewRef(Py_None);
+out:
+    while (got-- > 0) PyBuffer_Release(&b[got]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"lone", lone, METH_VARARGS,
+     "lone(l, r, out) -> None\n\n"
+     "out[i] (one byte) = whether pair (l[i], r[i]) is the only pair of l[i] and the only pair of r[i].\n"
+     "l and r: int32 positions, not negative."},
     {"join", window_join, METH_VARARGS,
      "join(hotel_l, last4_l, amount_l, ts_l, pos_l, hotel_r, last4_r, amount_r, ts_r, pos_r, lo, hi,\n"
      "     out_l, out_r, out_dt) -> n\n\n"

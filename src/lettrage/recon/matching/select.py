@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from lettrage.recon.matching import _window_join
+
 
 def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
     """Rank (0 = lowest id) of each of `nodes` among themselves, by their string id."""
@@ -35,18 +37,9 @@ def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
 
 def lone_edges(lf: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Which edges (lf[i], r[i]) join two nodes that have no other edge."""
-    if len(lf) == 0:
-        return np.zeros(0, dtype=bool)
-    return _degree_one(lf) & _degree_one(r)
-
-
-def _degree_one(nodes: np.ndarray) -> np.ndarray:
-    if len(nodes) * 16 < int(nodes.max()) + 1:  # a few edges among millions of records: counted by sorting
-        _, at, count = np.unique(nodes, return_inverse=True, return_counts=True)
-        return count[at] == 1
-    degree = np.bincount(nodes)
-    degree = np.minimum(degree, 2, out=degree).astype(np.int8)  # 1, or more (small array: millions of edges)
-    return degree[nodes] == 1
+    alone = np.empty(len(lf), dtype=bool)
+    _window_join.lone(np.ascontiguousarray(lf, dtype=np.int32), np.ascontiguousarray(r, dtype=np.int32), alone)
+    return alone
 
 
 def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids, right_ids,
