@@ -116,7 +116,7 @@ class Leg:
             join = self._duckdb_join(conn, on, lo, hi, bounded, lcols or {}, rcols or {})
         # Millions of records: joined a group of hotels at a time (the condition pairs records of
         # one hotel), so that the join's tables and its result are a fraction of the whole.
-        parts = [join(*(m if hotels is None else m & hotels[side.hotel]
+        parts = [join(*(m if hotels is None else m & of_hotels(hotels, side.hotel)
                         for m, side in ((lmask, self.left), (rmask, self.right))))
                  for hotels in self.hotel_groups(lmask, rmask, on)]
         result = {name: np.ascontiguousarray(parts[0][name]) if len(parts) == 1
@@ -258,6 +258,16 @@ class Leg:
     def amount_code(self) -> str:
         return "REMITTANCE_MISMATCH" if self.name == "tpe_remittance" else "AMOUNT_MISMATCH"
 
+
+
+def of_hotels(hotels: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Which records (their hotel `codes`) are of `hotels` (a mask over hotel codes): two
+    comparisons when those are a run of codes, as `Leg.hotel_groups` makes them, not a lookup
+    per record (millions of them)."""
+    run = np.flatnonzero(hotels)
+    if len(run) and run[-1] - run[0] + 1 == len(run):
+        return (codes >= int(run[0])) & (codes <= int(run[-1]))
+    return hotels[codes]
 
 
 def _per_hotel(values, name: str) -> str:

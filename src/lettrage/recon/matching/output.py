@@ -129,13 +129,14 @@ class Ledger:
         """A batch of one-to-one matches, kept in left-record order (the rows then do not depend on
         the order the candidates came back in); its flags are final, or `before(b)` makes them
         so once the batch is in that order."""
-        order = _in_left_order(b.lf, leg.left.n)  # in place: the batch is not kept twice
-        b.lf, b.r, b.flags = b.lf[order], b.r[order], b.flags[order]
-        if b.dt is not None:
-            b.dt = b.dt[order]
+        if len(b.lf) > 1 and not (b.lf[1:] > b.lf[:-1]).all():  # the exact stage's come in that order
+            order = _in_left_order(b.lf, leg.left.n)  # in place: the batch is not kept twice
+            b.lf, b.r, b.flags = b.lf[order], b.r[order], b.flags[order]
+            if b.dt is not None:
+                b.dt = b.dt[order]
         if before is not None:
             before(b)
-        self._add((leg, b, None), 2 * len(order), f"{leg.name}:{b.stage}", len(order))
+        self._add((leg, b, None), 2 * len(b.lf), f"{leg.name}:{b.stage}", len(b.lf))
 
     def add_groups(self, leg: Leg, g: GroupBatch) -> None:
         self._add((leg, g, self._group_names(leg, g)), len(g.lf) + len(g.r), f"{leg.name}:{g.stage}", len(g.lf))

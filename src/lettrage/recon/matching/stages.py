@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lettrage.recon.matching import splits
-from lettrage.recon.matching.legs import BIT, Leg, pack
+from lettrage.recon.matching.legs import BIT, Leg, of_hotels, pack
 from lettrage.recon.matching.select import id_ranks, lone_edges, one_to_one, twin_rank
 
 
@@ -152,7 +152,7 @@ def pms_clock(leg: Leg, conn, rules: Rules, window_s: np.ndarray, busy_l: np.nda
     L, R = leg.left, leg.right
     lfree = leg.lfree & (L.last4 >= 0)
     if only is not None:
-        lfree &= only[L.hotel]
+        lfree &= of_hotels(only, L.hotel)
     if busy_l is not None:
         lfree[busy_l] = False
     left = np.flatnonzero(lfree)
@@ -245,7 +245,8 @@ def exact_card_and_clock(leg: Leg, conn, rules: Rules, stage: str, rule: str, w:
     lm, rm = leg.lfree & L.keyed(), leg.rfree & R.keyed()
     shift, contested = None, []
     for group, hotels in enumerate(leg.hotel_groups(lm, rm)):
-        cand = leg.pairs(conn, *((lm, rm) if hotels is None else (lm & hotels[L.hotel], rm & hotels[R.hotel])),
+        cand = leg.pairs(conn, *((lm, rm) if hotels is None else (lm & of_hotels(hotels, L.hotel),
+                                                                  rm & of_hotels(hotels, R.hotel))),
                          "l.k = r.k", -w, w)
         found = pms_clock(leg, conn, rules, w, cand["l"], cand["r"], only=hotels)
         if found is not None:
