@@ -18,16 +18,16 @@ def _at(hhmmss: str, day: dt.date = DAY) -> pd.Timestamp:
 
 
 def _run(tickets, postings):
-    """tickets: (id, time, last 4, amount cents); postings: (id, time, last 4, amount cents)."""
+    """tickets: (id, time, last 4, amount cents[, reference]); postings: the same."""
     t = pd.DataFrame([{"tpe_txn_id": i, "hotel_id": "H1", "terminal_id": "T1", "txn_at": _at(when),
                        "business_date": DAY, "txn_type": "sale" if amount > 0 else "refund", "amount_cents": amount,
-                       "currency": "EUR", "card_brand": "VISA", "card_last4": last4, "remise_ref": None,
-                       "source_file": "case"} for i, when, last4, amount in tickets])
+                       "currency": "EUR", "card_brand": "VISA", "card_last4": last4, "remise_ref": (ref or [None])[0],
+                       "source_file": "case"} for i, when, last4, amount, *ref in tickets])
     p = pd.DataFrame([{"posting_id": i, "hotel_id": "H1", "business_date": DAY, "posted_at": _at(when),
                        "trx_code": "9012", "amount_cents": amount, "currency": "EUR", "card_last4": last4,
                        "card_brand": "VISA", "channel": "terminal", "room": "101", "cashier_id": "1",
-                       "reference": None, "confirmation_no": None, "source_file": "case"}
-                      for i, when, last4, amount in postings])
+                       "reference": (ref or [None])[0], "confirmation_no": None, "source_file": "case"}
+                      for i, when, last4, amount, *ref in postings])
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
     conn.register("_p", p)
@@ -52,6 +52,17 @@ def test_third_of_three_identical_charges_is_the_duplicate():
         postings=[("P-101", "10:01:00", "4242", 8000), ("P-102", "10:04:17", "4242", 8000)])
     assert set(pairs) == {("P-101", "T-A"), ("P-102", "T-B")}
     assert codes == {("T-C", "DUPLICATE_TPE")}
+
+
+def test_a_posting_carrying_its_ticket_s_reference_is_matched_by_it_and_blank_ones_pair_nothing():
+    # The night auditor posted ticket T1/074/001 three hours late with a mistyped card: the
+    # terminal's reference on the posting says which ticket it is. Two other records carry an empty
+    # reference (a PMS export writes '' for none): nothing ties them together.
+    pairs, codes = _run(
+        tickets=[("T-R", "10:00:00", "1111", 5000, "T1/074/001"), ("T-X", "11:00:00", "2222", 7000, "")],
+        postings=[("P-R", "13:00:00", "9999", 5000, "T1/074/001"), ("P-X", "11:05:00", "3333", 9000, "")])
+    assert pairs == {("P-R", "T-R"): ("ticket_reference", [])}
+    assert codes == {("P-X", "MISSING_IN_TPE"), ("T-X", "MISSING_IN_PMS")}
 
 
 def _hour_off_day(offset_s: int = 3600):

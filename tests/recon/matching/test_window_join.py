@@ -11,7 +11,7 @@ import pytest
 
 from lettrage.recon.matching import _window_join
 from lettrage.recon.matching.sides import KEY_AMOUNT, Side
-from lettrage.recon.matching.window_join import same_card_within
+from lettrage.recon.matching.window_join import same_card_within, shared
 
 
 def _side(hotel, last4, amount, ts) -> Side:
@@ -123,3 +123,28 @@ def test_bad_input_is_refused_with_what_is_wrong():
     with pytest.raises(TypeError, match="2-byte items"):
         _window_join.join(side.hotel, side.amount, side.amount, side.ts, both.astype(np.int32), *columns, *window,
                           out, out, out)
+
+
+@pytest.mark.parametrize("n", [5_000, 1_500_000])
+def test_references_shared_by_both_sides_are_all_kept_and_hardly_any_other(n):
+    """The reference stage's filter (`shared`): every key found on both sides (among the records
+    taking part, 0 being none) passes, on both sides; of the keys found on one side only, hardly
+    any (in one part, and split in parts)."""
+    rng = np.random.default_rng(n)
+    a, b = rng.integers(1, 2**62, n), rng.integers(1, 2**62, n)
+    b[: n // 50] = a[n // 3: n // 3 + n // 50]  # 2 % of the references meet
+    a[::97], b[::89] = 0, 0  # no reference
+    on_a, on_b = rng.random(n) < 0.95, rng.random(n) < 0.9  # the records already matched do not take part
+    expected_a = on_a & (a != 0) & np.isin(a, b[on_b & (b != 0)])
+    expected_b = on_b & (b != 0) & np.isin(b, a[on_a & (a != 0)])
+    got_a, got_b = shared(a, on_a, b, on_b)
+    assert expected_a.sum() > n // 100
+    assert not (expected_a & ~got_a).any() and not (expected_b & ~got_b).any()
+    assert (got_a & ~expected_a).sum() + (got_b & ~expected_b).sum() <= n // 10_000 + 2
+    assert not got_a[a == 0].any() and not got_b[~on_b].any()
+
+
+def test_shared_refuses_outputs_of_another_length():
+    with pytest.raises(ValueError, match="differ in length"):
+        _window_join.shared(np.ones(3, np.int64), np.ones(3, bool), np.ones(2, np.int64), np.ones(2, bool),
+                            np.ones(3, bool), np.ones(3, bool))

@@ -3,13 +3,15 @@
    does the same for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both
    sides are first split by a hash of the key into parts whose hash table fits a core's cache,
    which makes it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`).
-   Also: which of millions of pairs join two records that have no other pair (`lone`). */
+   Also: which of millions of pairs join two records that have no other pair (`lone`), and which
+   records' references may be on the other side (`shared`). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct {
     int64_t key, ts;
@@ -297,7 +299,136 @@ out:
     return result;
 }
 
+/* Which keys of a may be among the keys of b (out_a) and of b among those of a (out_b), 0 being
+   no key and a record whose `on` is 0 not taking part. Both sides are split by a hash of the key
+   into parts of some 30,000 keys; in each part, filters of bits the size of a core's first cache:
+   a side's keys set, the other side's tested, turn and turn about, on the keys still in and with
+   another hash each turn. No key the two share is left out; of the others, hardly any stays. */
+static const uint64_t TURN[] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
+                                0xD6E8FEB86659FD93ULL, 0xFF51AFD7ED558CCDULL, 0xC4CEB9FE1A85EC53ULL};
+
+/* Keep the keys of `test` (with their positions) that the filter of `set`'s keys lets through. */
+static int64_t sift(const int64_t *set, int64_t n_set, int64_t *test, int32_t *pos, int64_t n_test, uint64_t *bits,
+                    int nbits, uint64_t mul) {
+    memset(bits, 0, ((size_t)1 << nbits) / 8);
+    for (int64_t k = 0; k < n_set; k++) {
+        uint64_t slot = ((uint64_t)set[k] * mul) >> (64 - nbits);
+        bits[slot >> 6] |= UINT64_C(1) << (slot & 63);
+    }
+    int64_t kept = 0;
+    for (int64_t k = 0; k < n_test; k++) {
+        uint64_t slot = ((uint64_t)test[k] * mul) >> (64 - nbits);
+        test[kept] = test[k], pos[kept] = pos[k]; /* without a branch: keys go either way */
+        kept += (bits[slot >> 6] >> (slot & 63)) & 1;
+    }
+    return kept;
+}
+
+/* Memory for millions of keys, in huge pages where the kernel has them (a fault per 2 MB, not per
+   4 KB: on fresh memory the faults cost as much as the work). Freed with free(). */
+static void *big(size_t bytes) {
+    void *p = NULL;
+    if (bytes < ((size_t)4 << 20)) return malloc(bytes ? bytes : 1);
+    if (posix_memalign(&p, (size_t)2 << 20, bytes)) return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+/* A side's keys (on, not 0) and their positions, by part (`start`: each part's first, parts + 1). */
+static int by_part(const int64_t *key, const uint8_t *on, int64_t n, int pbits, int64_t *start, int64_t **keys,
+                   int32_t **pos) {
+    int64_t parts = (int64_t)1 << pbits;
+    *keys = big(n * sizeof(int64_t));
+    *pos = big(n * sizeof(int32_t));
+    int64_t *fill = malloc(parts * sizeof(int64_t));
+    if (!*keys || !*pos || !fill) {
+        free(fill);
+        return -1;
+    }
+#define PART(x) (pbits ? (int64_t)(((uint64_t)(x) * TURN[0]) >> (64 - pbits)) : 0)
+    memset(start, 0, (parts + 1) * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++)
+        if (on[i] && key[i]) start[PART(key[i]) + 1]++;
+    for (int64_t p = 0; p < parts; p++) start[p + 1] += start[p];
+    memcpy(fill, start, parts * sizeof(int64_t));
+    for (int64_t i = 0; i < n; i++)
+        if (on[i] && key[i]) {
+            int64_t at = fill[PART(key[i])]++;
+            (*keys)[at] = key[i], (*pos)[at] = (int32_t)i;
+        }
+#undef PART
+    free(fill);
+    return 0;
+}
+
+static int shared_keys(const int64_t *a, const uint8_t *on_a, int64_t na, const int64_t *b, const uint8_t *on_b,
+                       int64_t nb, uint8_t *out_a, uint8_t *out_b) {
+    int pbits = 0;
+    while (((na > nb ? na : nb) >> pbits) > 131072 && pbits < 16) pbits++;
+    int64_t parts = (int64_t)1 << pbits;
+    int64_t *sa = malloc((parts + 1) * sizeof(int64_t)), *sb = malloc((parts + 1) * sizeof(int64_t));
+    int64_t *ka_all = NULL, *kb_all = NULL;
+    int32_t *pa = NULL, *pb = NULL;
+    uint64_t *bits = malloc(((size_t)1 << 20) / 8);
+    int ok = sa && sb && bits && by_part(a, on_a, na, pbits, sa, &ka_all, &pa) == 0 &&
+             by_part(b, on_b, nb, pbits, sb, &kb_all, &pb) == 0;
+    memset(out_a, 0, na), memset(out_b, 0, nb);
+    for (int64_t p = 0; ok && p < parts; p++) {
+        int64_t *keys_a = ka_all + sa[p], *keys_b = kb_all + sb[p];
+        int32_t *pos_a = pa + sa[p], *pos_b = pb + sb[p];
+        int64_t ka = sa[p + 1] - sa[p], kb = sb[p + 1] - sb[p];
+        int nbits = 10; /* about 8 bits a key */
+        while (nbits < 20 && ((int64_t)1 << nbits) < 8 * (ka > kb ? ka : kb)) nbits++;
+        for (int turn = 1; turn < (int)(sizeof(TURN) / sizeof(TURN[0])) && ka && kb; turn++) {
+            if (turn % 2)
+                ka = sift(keys_b, kb, keys_a, pos_a, ka, bits, nbits, TURN[turn]);
+            else
+                kb = sift(keys_a, ka, keys_b, pos_b, kb, bits, nbits, TURN[turn]);
+        }
+        if (!ka || !kb) continue;
+        for (int64_t k = 0; k < ka; k++) out_a[pos_a[k]] = 1;
+        for (int64_t k = 0; k < kb; k++) out_b[pos_b[k]] = 1;
+    }
+    free(sa), free(sb), free(bits), free(ka_all), free(kb_all), free(pa), free(pb);
+    return ok ? 0 : -1;
+}
+
+static PyObject *shared(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[6];
+    if (!PyArg_UnpackTuple(args, "shared", 6, 6, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5])) return NULL;
+    static const char *names[6] = {"a", "on_a", "b", "on_b", "out_a", "out_b"};
+    static const Py_ssize_t size[6] = {8, 1, 8, 1, 1, 1};
+    Py_buffer v[6];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 6; got++)
+        if (view(o[got], &v[got], size[got], got >= 4, names[got]) < 0) goto out;
+    int64_t na = v[0].len / 8, nb = v[2].len / 8;
+    if (v[1].len != na || v[4].len != na || v[3].len != nb || v[5].len != nb || na >= INT32_MAX || nb >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "shared: a side's keys, mask and output differ in length");
+        goto out;
+    }
+    int failed;
+    Py_BEGIN_ALLOW_THREADS
+    failed = shared_keys(v[0].buf, v[1].buf, na, v[2].buf, v[3].buf, nb, v[4].buf, v[5].buf);
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        result = PyErr_NoMemory();
+        goto out;
+    }
+    result = Py_NewRef(Py_None);
+out:
+    while (got-- > 0) PyBuffer_Release(&v[got]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"shared", shared, METH_VARARGS,
+     "shared(a, on_a, b, on_b, out_a, out_b) -> None\n\n"
+     "out_a[i] (one byte): whether key a[i] may be among the keys of b; out_b[j]: whether b[j] may be\n"
+     "among those of a. Keys int64 (0: none); on_ (one byte): the records taking part. Every key the two\n"
+     "share passes; a few others too."},
     {"lone", lone, METH_VARARGS,
      "lone(l, r, out) -> None\n\n"
      "out[i] (one byte) = whether pair (l[i], r[i]) is the only pair of l[i] and the only pair of r[i].\n"

@@ -121,7 +121,8 @@ class Side:
             ids = whole.take(take)
         return Side(self.kind, ids, self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
-                    {k: v.take(take) for k, v in self.extra.items() if not k.startswith("_")})
+                    {k: v[idx] if isinstance(v, np.ndarray) else v.take(take) for k, v in self.extra.items()
+                     if not k.startswith("_")})
 
 
 def _pack_card(hotel: np.ndarray, last4: np.ndarray, amount: np.ndarray) -> np.ndarray:
@@ -177,7 +178,7 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, de
     arrays = {}
     for name, dtype in (*(() if late else (("id", None),)), ("hotel", np.int32), ("ts", np.int64),
                         ("amount", np.int64), ("last4", np.int16), ("brand", np.int8), ("bdate", np.int32),
-                        *((e, None) for e in extra)):
+                        *((e, np.int64 if e in decode else None) for e in extra)):
         column = table.column(name)
         table = table.drop_columns([name])
         if dtype is None:
@@ -327,7 +328,22 @@ PMS_TPE_SCOPE = ("(channel IN ('terminal', 'distance') OR (channel IS NULL AND "
 PMS_PSP_SCOPE = "channel = 'psp'"
 
 
-POSTING_REFS = {"ref": "coalesce(p.reference, p.confirmation_no)", "ref2": "p.confirmation_no"}
+POSTING_REFS = {"ref": "coalesce(nullif(p.reference, ''), p.confirmation_no)", "ref2": "p.confirmation_no"}
+
+
+def ref_sql(column: str) -> str:
+    """A reference read as 64 bits of its hash (0: none, or blank): the reference stage filters
+    and joins millions of them as numbers, in a fraction of the time strings take (two different
+    references sharing the bits by chance: less than one run in a hundred thousand at ten million
+    records a side, and they must be of one hotel too)."""
+    return f"CASE WHEN ({column}) IS NULL OR ({column}) = '' THEN 0::UBIGINT ELSE hash({column}) END"
+
+
+def _ref_codes(read: pa.ChunkedArray) -> np.ndarray:
+    return read.to_numpy().view(np.int64)
+
+
+REF_DECODE = {"ref": _ref_codes, "ref2": _ref_codes}
 
 
 def carried_refs(conn, window: Window, scope: str, refs: tuple[str, ...] = ("ref", "ref2")) -> tuple[str, ...]:
@@ -351,9 +367,10 @@ def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[
     # the brands of every posting, not only those in scope: as good for a lookup, half the cost
     common, decode = _common(conn, "pms_postings p", where, params, hotels, "p.posted_at",
                              "p.amount_cents::BIGINT")
-    cols = f"{common}{''.join(f', {POSTING_REFS[r]} AS {r}' for r in refs)}"
+    cols = f"{common}{''.join(f', {ref_sql(POSTING_REFS[r])} AS {r}' for r in refs)}"
     tail = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
-    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, decode, refs, late_ids=late_ids)
+    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, {**decode, **REF_DECODE}, refs,
+                      late_ids=late_ids)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
@@ -370,12 +387,13 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs:
     signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
     gone = _voided(conn, where, params, void_window_s)
     extra = (("ref",) if refs else ()) + (("terminal",) if terminals else ())
-    cols = "".join(f", {c}" for c in (["t.remise_ref AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
+    cols = "".join(f", {c}" for c in ([f"{ref_sql('t.remise_ref')} AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
                                                                                   if terminals else []))
     common, decode = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
     tail = (f"FROM tpe_transactions t WHERE {where} AND t.amount_cents IS NOT NULL "
             f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
-    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params, decode, extra,
+    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params,
+                      {**decode, **REF_DECODE}, extra,
                       leave_out=gone, late_ids=late_ids)
     return side, len(gone) // 2
 
@@ -408,8 +426,8 @@ def load_psp(conn, window: Window, hotels: Hotels) -> Side:
     tail = (f"FROM psp_transactions s "
             f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
             f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
-    return _read_side("psp_transaction", conn, "s.psp_txn_id", f"{common}, s.order_id AS ref", tail, params, decode,
-                      ("ref",))
+    return _read_side("psp_transaction", conn, "s.psp_txn_id", f"{common}, {ref_sql('s.order_id')} AS ref", tail,
+                      params, {**decode, **REF_DECODE}, ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
@@ -419,10 +437,10 @@ def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
     ts = "coalesce(m.txn_at, m.business_date::TIMESTAMPTZ)"
     # Adyen's settlement report carries the terminal's ticket reference as Merchant Reference.
     common, decode = _common(conn, "remittances m", where, params, hotels, ts, signed)
-    cols = f"{common}, coalesce(m.remise_ref, m.merchant_reference) AS ref, m.terminal_id AS terminal"
+    cols = f"{common}, {ref_sql('coalesce(m.remise_ref, m.merchant_reference)')} AS ref, m.terminal_id AS terminal"
     tail = f"FROM remittances m WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL"
-    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params, decode,
-                      ("ref", "terminal"))
+    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params,
+                      {**decode, **REF_DECODE}, ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:

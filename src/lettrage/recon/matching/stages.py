@@ -34,6 +34,7 @@ import numpy as np
 from lettrage.recon.matching import splits
 from lettrage.recon.matching.legs import BIT, Leg, of_hotels, pack
 from lettrage.recon.matching.select import id_ranks, lone_edges, one_to_one, twin_rank
+from lettrage.recon.matching.window_join import shared
 
 
 @dataclass(frozen=True)
@@ -378,15 +379,16 @@ def references(leg: Leg, conn, rules: Rules, lref: str, rref: str = "ref", misma
     L, R = leg.left, leg.right
     if lref not in L.extra or rref not in R.extra:
         return 0
-    lm = leg.lfree & np.asarray(L.extra[lref].is_valid())
-    rm = leg.rfree & np.asarray(R.extra[rref].is_valid())
-    if not lm.any() or not rm.any():
-        return 0
+    # references as hash bits (`sides.ref_sql`, 0: none); where they rarely meet (a posting's
+    # confirmation number, a ticket's batch reference), the join is of the few that can pair
+    lm, rm = (np.flatnonzero(m).astype(np.int32) for m in shared(L.extra[lref], leg.lfree, R.extra[rref], leg.rfree))
     made = 0
     for same_amount in (True, False) if mismatch else (True,):
+        if len(lm) == 0 or len(rm) == 0:
+            break
         on = "l.h = r.h AND l.ref = r.ref AND " + ("l.a = r.a" if same_amount else "(l.a < 0) = (r.a < 0) AND l.a <> r.a")
-        cand = leg.pairs(conn, lm & leg.lfree, rm & leg.rfree, on, lcols={"ref": L.extra[lref]},
-                         rcols={"ref": R.extra[rref]})
+        lm, rm = lm[leg.lfree[lm]], rm[leg.rfree[rm]]
+        cand = leg.pairs(conn, lm, rm, on, lcols={"ref": L.extra[lref]}, rcols={"ref": R.extra[rref]})
         if len(cand["l"]) == 0:
             continue
         cost = leg.time_cost(cand["dt"], cand["l"], rules.skew_factor)

@@ -6,6 +6,9 @@ DuckDB's hash join gives the same pairs, but at 10 M + 10 M records it spends 3 
 waiting on memory (every probe a cache miss in a table of hundreds of MB). `_window_join.c`
 first splits both sides by a hash of the key into parts whose table fits in a core's cache:
 about one CPU-second for the same pairs, on one core. Every other join stays in DuckDB.
+
+`shared` is the reference stage's first step: which records' references (hashed) may be on the
+other side at all, so that DuckDB joins those few, not millions of references that never meet.
 """
 
 from __future__ import annotations
@@ -34,3 +37,14 @@ def same_card_within(left: Side, lpos: np.ndarray, right: Side, rpos: np.ndarray
         if n <= cap:
             return {name: values[:n] for name, values in out.items()}
         cap = n  # more pairs than room for them: once more, with room for all
+
+
+def shared(a: np.ndarray, on_a: np.ndarray, b: np.ndarray, on_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which keys of `a` (int64, 0: none; records where the mask `on_a` holds) may be among those
+    of `b`, and which of `b` among those of `a`: two masks. Every key the two share is kept; a few
+    of the others too, through filters of bits (no sort, no hash table of millions of keys)."""
+    a, b = np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64)
+    out_a, out_b = np.empty(len(a), dtype=bool), np.empty(len(b), dtype=bool)
+    _window_join.shared(a, np.ascontiguousarray(on_a, dtype=bool), b, np.ascontiguousarray(on_b, dtype=bool),
+                        out_a, out_b)
+    return out_a, out_b
