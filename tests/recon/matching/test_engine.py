@@ -46,6 +46,22 @@ def test_ids_that_are_uuids_are_matched_as_well(tmp_path):
     assert set(pc.utf8_length(matches.column("record_id")).to_pylist()) == {36}
 
 
+def test_confirmation_numbers_and_batch_references_that_never_meet_change_no_match(tmp_path):
+    """Postings carrying their confirmation numbers and tickets their batch references (read and
+    filtered by the reference stage: none is on the other side) give the very matches and
+    exceptions of the same payments without them."""
+    outs = []
+    for scenario in ("default", "references"):
+        data = tmp_path / scenario
+        generate(data, 20_000, scenario, seed=5)
+        outs.append(match_files(out=tmp_path / f"{scenario}_out", **_files(data)))
+    assert pq.read_schema(tmp_path / "references" / "pms_postings.parquet").get_field_index("confirmation_no") >= 0
+    assert outs[1]["matched_left_records_by_stage"] == outs[0]["matched_left_records_by_stage"]
+    for name in ("card_matches", "exceptions", "daily_summary"):
+        assert pq.read_table(tmp_path / "references_out" / f"{name}.parquet").equals(
+            pq.read_table(tmp_path / "default_out" / f"{name}.parquet")), name
+
+
 def _assert_accurate(s: dict) -> None:
     one = s["kinds"]["pms_tpe:one_to_one"]
     assert one["precision"] >= 0.998 and one["precision_value_equivalent"] >= 0.9999

@@ -6,7 +6,9 @@ are those of recon.md §5: `default` (the mix measured there), `dense` (10x the 
 more same-card collisions), `clock_skew` (terminal clocks 1-3 min ahead, PMS clock an hour off on
 some days), `late` (late postings up to 2 h), `psp_no_last4` (PSP payments, some without card
 digits), `splits` (split-heavy, up to 5 parts), `ties` (identical same-card, same-amount payments
-minutes apart), `remittances` (acquirer lines per ticket with fees).
+minutes apart), `remittances` (acquirer lines per ticket with fees), `references` (every posting
+carries its reservation's confirmation number and every ticket its terminal batch's reference, as
+exports usually do: numbered apart, they never meet).
 
 Truth files match `lettrage generate`'s: truth_matches (match_id, leg, kind, side, record_id)
 and truth_anomalies (code, record_id), so `bench.score` scores both generators.
@@ -64,6 +66,7 @@ class Scenario:
     remittances: bool = False
     out_of_scope: float = .03  # cash and transfer postings
     uuid_ids: bool = False  # record ids as random UUIDs (36 characters), not 'P00000012345'
+    references: bool = False  # confirmation numbers on postings, batch references on tickets
 
 
 SCENARIOS = {
@@ -76,6 +79,7 @@ SCENARIOS = {
     "ties": Scenario("ties", ties=.05),
     "remittances": Scenario("remittances", remittances=True),
     "uuid_ids": Scenario("uuid_ids", uuid_ids=True),
+    "references": Scenario("references", references=True),
 }
 WINDOW_S = 1800
 DUP_TPE_S, DUP_PMS_S = 180, 900  # the most a duplicate ticket / posting follows its original
@@ -327,6 +331,11 @@ def _repeats(hotel, last4, amount, ts, missing, within_s: int) -> np.ndarray:
     return out
 
 
+def _serial(numbers: np.ndarray, chunk: int) -> pa.Array:
+    """Numbers unique across the chunks, as text."""
+    return pc.cast(pa.array(numbers.astype(np.int64) + chunk * 100_000_000), pa.string())
+
+
 def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Table]:
     hotel_names = pc.binary_join_element_wise(pa.scalar("H"), pc.utf8_lpad(pc.cast(pa.array(hotel), pa.string()), 5, "0"), "")
     out = {}
@@ -342,6 +351,8 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
     pid = ids("P", chunk, len(p["e"]), rng)
     nt, np_ = len(t["e"]), len(p["e"])
     ref = pc.binary_join_element_wise(pa.scalar("R"), tid, "") if sc.remittances else pa.nulls(nt, pa.string())
+    if sc.references and not sc.remittances:  # a terminal's batch: some fifty tickets
+        ref = pc.binary_join_element_wise(pa.scalar("B"), _serial(t["e"] // 50, chunk), "")
     out["tpe_transactions"] = pa.table({
         "tpe_txn_id": tid, "hotel_id": hotel_names.take(pa.array(t["e"])),
         "terminal_id": _text((t["e"] % 3).astype(np.int64), ["T1", "T2", "T3"]),
@@ -349,7 +360,7 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
         "txn_type": _text((t["amt"] < 0).astype(np.int64), ["sale", "refund"]),
         "amount_cents": pa.array(t["amt"]), "currency": pa.array(np.full(nt, "EUR")),
         "card_brand": _text(t["br"], BRANDS), "card_last4": _last4_text(t["l4"]), "remise_ref": ref})
-    psp_order = pc.binary_join_element_wise(pa.scalar("ORD"), pc.cast(pa.array(p["e"] + chunk * 100_000_000), pa.string()), "")
+    psp_order = pc.binary_join_element_wise(pa.scalar("ORD"), _serial(p["e"], chunk), "")
     is_psp = p["ch"] == 1
     out["pms_postings"] = pa.table({
         "posting_id": pid, "hotel_id": hotel_names.take(pa.array(p["e"])),
@@ -358,7 +369,9 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
         "amount_cents": pa.array(p["amt"]), "currency": pa.array(np.full(np_, "EUR")),
         "card_last4": _last4_text(p["l4"]), "card_brand": _text(p["br"], BRANDS),
         "channel": _text(p["ch"].astype(np.int64), CHANNELS),
-        "reference": pc.if_else(pa.array(is_psp), psp_order, pa.nulls(np_, pa.string()))})
+        "reference": pc.if_else(pa.array(is_psp), psp_order, pa.nulls(np_, pa.string())),
+        **({"confirmation_no": pc.binary_join_element_wise(pa.scalar("CNF"), _serial(p["e"], chunk), "")}
+           if sc.references else {})})
     # truth: one group per event, of the main (and part) records; anomalies by role and kind
     gid = pc.binary_join_element_wise(pa.scalar(f"G{chunk:03d}-"), pc.cast(pa.array(np.arange(len(kind))), pa.string()), "")
     k_t, k_p = kind[t["e"]], kind[p["e"]]
