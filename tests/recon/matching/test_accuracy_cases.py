@@ -14,16 +14,19 @@ DAY = dt.date(2025, 3, 14)
 
 
 def _at(hhmmss: str, day: dt.date = DAY) -> pd.Timestamp:
-    return pd.Timestamp(f"{day} {hhmmss}", tz="UTC")
+    """A time of DAY, or a date and time ('2025-03-11 10:00:00')."""
+    return pd.Timestamp(hhmmss if " " in hhmmss else f"{day} {hhmmss}", tz="UTC")
 
 
-def _run(tickets, postings):
-    """tickets: (id, time, last 4, amount cents[, reference]); postings: the same."""
+def _run(tickets, postings, **run):
+    """tickets: (id, time, last 4, amount cents[, reference]); postings: the same. `run`: for
+    run_matching (start=DAY: the days before are not the run's)."""
     t = pd.DataFrame([{"tpe_txn_id": i, "hotel_id": "H1", "terminal_id": "T1", "txn_at": _at(when),
-                       "business_date": DAY, "txn_type": "sale" if amount > 0 else "refund", "amount_cents": amount,
+                       "business_date": _at(when).date(), "txn_type": "sale" if amount > 0 else "refund",
+                       "amount_cents": amount,
                        "currency": "EUR", "card_brand": "VISA", "card_last4": last4, "remise_ref": (ref or [None])[0],
                        "source_file": "case"} for i, when, last4, amount, *ref in tickets])
-    p = pd.DataFrame([{"posting_id": i, "hotel_id": "H1", "business_date": DAY, "posted_at": _at(when),
+    p = pd.DataFrame([{"posting_id": i, "hotel_id": "H1", "business_date": _at(when).date(), "posted_at": _at(when),
                        "trx_code": "9012", "amount_cents": amount, "currency": "EUR", "card_last4": last4,
                        "card_brand": "VISA", "channel": "terminal", "room": "101", "cashier_id": "1",
                        "reference": (ref or [None])[0], "confirmation_no": None, "source_file": "case"}
@@ -34,7 +37,7 @@ def _run(tickets, postings):
     conn.register("_t", t)
     conn.execute("CREATE TABLE pms_postings AS SELECT * FROM _p")
     conn.execute("CREATE TABLE tpe_transactions AS SELECT * FROM _t")
-    out = run_matching(conn)
+    out = run_matching(conn, **run)
     m = out.card_matches.to_pandas()
     pairs = {(g.loc[g.side == "left", "record_id"].iloc[0], g.loc[g.side == "right", "record_id"].iloc[0]):
              (g["rule"].iloc[0], sorted(g["flags"].iloc[0])) for _, g in m.groupby("match_id")}
@@ -151,6 +154,19 @@ def test_a_refund_a_minute_before_the_sale_on_another_terminals_clock_has_its_or
         postings=[("P-SALE", "14:31:00", "1426", 24310), ("P-REF", "14:29:00", "1426", -9724),
                   ("P-ODD", "16:03:00", "5550", -5000)])
     assert len(pairs) == 3
+    assert codes == {("T-ODD", "REFUND_UNMATCHED")}
+
+
+def test_a_refund_whose_sale_was_days_before_the_run_has_its_original_whatever_the_masking():
+    # Today's run (start=DAY): card ...1426 paid 243.10 three days ago, the terminal journal then
+    # printing the number masked; 97.24 of it refunded today, printed as its last 4. The sale is
+    # looked up before the run's days, on the same last 4 however they were written.
+    pairs, codes = _run(
+        tickets=[("T-SALE", "2025-03-11 10:00:00", "XXXXXXXXXXXX1426", 24310), ("T-REF", "09:00:00", "1426", -9724),
+                 ("T-ODD", "16:00:00", "5550", -5000)],
+        postings=[("P-SALE", "2025-03-11 10:03:00", "XXXXXXXXXXXX1426", 24310), ("P-REF", "09:02:00", "1426", -9724),
+                  ("P-ODD", "16:03:00", "5550", -5000)], start=DAY)
+    assert set(pairs) == {("P-REF", "T-REF"), ("P-ODD", "T-ODD")}
     assert codes == {("T-ODD", "REFUND_UNMATCHED")}
 
 

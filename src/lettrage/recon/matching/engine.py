@@ -355,7 +355,7 @@ def _paid_before_window(conn, side: Side, nodes: np.ndarray, hotels: list[str], 
     try:
         return conn.sql(f"""
             SELECT DISTINCT x.i FROM _refunds x JOIN tpe_transactions t
-              ON t.hotel_id = x.hotel AND TRY_CAST(t.card_last4 AS INTEGER) = x.last4
+              ON t.hotel_id = x.hotel AND {sides.last4_sql("t.card_last4")} = x.last4
              AND epoch(t.txn_at) < x.ts AND epoch(t.txn_at) >= x.ts - {lookback}
             WHERE t.amount_cents > 0 AND t.txn_type IN ('sale', 'completion')
               AND epoch(t.txn_at) >= {since}""").fetchnumpy()["i"].astype(np.int64)

@@ -303,13 +303,23 @@ def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str,
     seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
     brands = HashCodes("card brand", _hashes(conn, seen), [brand_code(v) for v in seen],
                        lambda column: brand_sql(column, seen))
-    sql = (f"{hotels.sql()} AS hotel, {ts} AS ts, {amount} AS amount, "
-           f"(coalesce(TRY_CAST({last4} AS INTEGER), TRY_CAST(right(trim({last4}), 4) AS INTEGER), -1) % 10000)"
-           f"::SMALLINT AS last4, {brands.sql(brand)} AS brand, "
+    sql = (f"{hotels.sql()} AS hotel, {ts} AS ts, {amount} AS amount, {last4_sql(last4)} AS last4, "
+           f"{brands.sql(brand)} AS brand, "
            f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
     return sql, {"hotel": lambda read: np.asarray(hotels.codes(read.to_numpy()), dtype=np.int32),
                  "brand": lambda read: np.asarray(brands.codes(read.to_numpy()), dtype=np.int8),
                  "ts": _epoch_seconds}
+
+
+def last4_sql(column: str) -> str:
+    """The last 4 digits as a number (-1: none): the value's last four characters (trailing spaces
+    aside), a value of four characters or fewer as a whole. A masked number ('XXXX XXXX XXXX
+    1234', '497010******0208') is cut to its last four before being read as a number: a cast of
+    the whole that fails costs three times as much, for millions of them."""
+    x = f"CAST({column} AS VARCHAR)"
+    tail = f"CASE WHEN ends_with({x}, ' ') THEN rtrim({x}) ELSE {x} END"
+    return (f"coalesce(CASE WHEN strlen({x}) <= 4 THEN TRY_CAST({x} AS SMALLINT) "
+            f"ELSE TRY_CAST(substring({tail}, greatest(strlen({tail}) - 3, 1), 4) AS SMALLINT) END, -1)")
 
 
 def _epoch_seconds(times: pa.ChunkedArray) -> np.ndarray:
