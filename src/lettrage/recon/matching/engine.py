@@ -541,6 +541,9 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
                 job.result()
             has_original = originals.result()
             legs += others.result()
+            for side in (postings, tickets):  # the reference stage's (the remittance leg has its own copies)
+                side.extra.pop("ref", None)
+                side.extra.pop("terminal", None)
         except BaseException:
             cursor.interrupt()
             reader.interrupt()
