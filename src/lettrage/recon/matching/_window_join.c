@@ -301,9 +301,10 @@ out:
 
 /* Which keys of a may be among the keys of b (out_a) and of b among those of a (out_b), 0 being
    no key and a record whose `on` is 0 not taking part. Both sides are split by a hash of the key
-   into parts of some 30,000 keys; in each part, filters of bits the size of a core's first cache:
-   a side's keys set, the other side's tested, turn and turn about, on the keys still in and with
-   another hash each turn. No key the two share is left out; of the others, hardly any stays. */
+   into parts of at most some 130,000 keys; in each part, filters of about 8 bits a key (128 KB
+   at most: within a core's cache): a side's keys set, the other side's tested, turn and turn
+   about, on the keys still in and with another hash each turn. No key the two share is left
+   out; of the others, hardly any stays. */
 static const uint64_t TURN[] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
                                 0xD6E8FEB86659FD93ULL, 0xFF51AFD7ED558CCDULL, 0xC4CEB9FE1A85EC53ULL};
 
@@ -330,7 +331,9 @@ static void *big(size_t bytes) {
     void *p = NULL;
     if (bytes < ((size_t)4 << 20)) return malloc(bytes ? bytes : 1);
     if (posix_memalign(&p, (size_t)2 << 20, bytes)) return NULL;
+#ifdef MADV_HUGEPAGE
     madvise(p, bytes, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

@@ -541,7 +541,9 @@ def _run(conn, start, end, hotel_ids, rules: Rules, decisions: list[Decision], l
                 job.result()
             has_original = originals.result()
             legs += others.result()
-            for side in (postings, tickets):  # the reference stage's (the remittance leg has its own copies)
+            # the references were for the first leg's reference stage, the terminals for the
+            # remittance leg, which holds its own copies: let go (the run's peak comes later)
+            for side in (postings, tickets):
                 side.extra.pop("ref", None)
                 side.extra.pop("terminal", None)
         except BaseException:
