@@ -23,9 +23,9 @@ def _run(tickets, postings, **run):
     run_matching (start=DAY: the days before are not the run's)."""
     t = pd.DataFrame([{"tpe_txn_id": i, "hotel_id": "H1", "terminal_id": "T1", "txn_at": _at(when),
                        "business_date": _at(when).date(), "txn_type": "sale" if amount > 0 else "refund",
-                       "amount_cents": amount,
-                       "currency": "EUR", "card_brand": "VISA", "card_last4": last4, "remise_ref": (ref or [None])[0],
-                       "source_file": "case"} for i, when, last4, amount, *ref in tickets])
+                       "amount_cents": amount, "currency": "EUR", "card_brand": "VISA", "card_last4": last4,
+                       "remise_ref": (ref or [None])[0], "source_file": "case"}
+                      for i, when, last4, amount, *ref in tickets])
     p = pd.DataFrame([{"posting_id": i, "hotel_id": "H1", "business_date": _at(when).date(), "posted_at": _at(when),
                        "trx_code": "9012", "amount_cents": amount, "currency": "EUR", "card_last4": last4,
                        "card_brand": "VISA", "channel": "terminal", "room": "101", "cashier_id": "1",
