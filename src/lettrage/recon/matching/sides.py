@@ -299,7 +299,8 @@ def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str,
     (`_read_side`). NULLs become -1 (no card) or 0, so that the arrays are plain. The last 4
     digits are read from a masked number too ('XXXX XXXX XXXX 1234'), and are the last four of a
     longer number. Brands are read as hash bits (`HashCodes`), times as they are stored (made
-    seconds here: DuckDB's own conversion costs several times as much)."""
+    seconds here: DuckDB's own conversion costs several times as much); references a side reads
+    (`ref`, `ref2`) as `ref_sql` hashes them."""
     seen = [r[0] for r in conn.execute(f"SELECT DISTINCT {brand} FROM {table} WHERE {where}", params).fetchall()]
     brands = HashCodes("card brand", _hashes(conn, seen), [brand_code(v) for v in seen],
                        lambda column: brand_sql(column, seen))
@@ -308,7 +309,7 @@ def _common(conn, table: str, where: str, params: list, hotels: Hotels, ts: str,
            f"coalesce(business_date - DATE '1970-01-01', 0)::INTEGER AS bdate")
     return sql, {"hotel": lambda read: np.asarray(hotels.codes(read.to_numpy()), dtype=np.int32),
                  "brand": lambda read: np.asarray(brands.codes(read.to_numpy()), dtype=np.int8),
-                 "ts": _epoch_seconds}
+                 "ts": _epoch_seconds, "ref": _ref_codes, "ref2": _ref_codes}
 
 
 def last4_sql(column: str) -> str:
@@ -353,8 +354,6 @@ def _ref_codes(read: pa.ChunkedArray) -> np.ndarray:
     return read.to_numpy().view(np.int64)
 
 
-REF_DECODE = {"ref": _ref_codes, "ref2": _ref_codes}
-
 
 def carried_refs(conn, window: Window, scope: str, refs: tuple[str, ...] = ("ref", "ref2")) -> tuple[str, ...]:
     """Which of the references (`POSTING_REFS`) some posting in `scope` carries: the others are not
@@ -379,8 +378,7 @@ def load_postings(conn, window: Window, scope: str, hotels: Hotels, refs: tuple[
                              "p.amount_cents::BIGINT")
     cols = f"{common}{''.join(f', {ref_sql(POSTING_REFS[r])} AS {r}' for r in refs)}"
     tail = f"FROM pms_postings p WHERE {where} AND p.amount_cents IS NOT NULL AND {scope}"
-    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, {**decode, **REF_DECODE}, refs,
-                      late_ids=late_ids)
+    return _read_side("pms_posting", conn, "p.posting_id", cols, tail, params, decode, refs, late_ids=late_ids)
 
 
 def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs: bool = True,
@@ -397,13 +395,11 @@ def load_tickets(conn, window: Window, void_window_s: int, hotels: Hotels, refs:
     signed = "CASE WHEN t.txn_type IN ('refund', 'cancel') THEN -abs(t.amount_cents) ELSE t.amount_cents END::BIGINT"
     gone = _voided(conn, where, params, void_window_s)
     extra = (("ref",) if refs else ()) + (("terminal",) if terminals else ())
-    cols = "".join(f", {c}" for c in ([f"{ref_sql('t.remise_ref')} AS ref"] if refs else []) + (["t.terminal_id AS terminal"]
-                                                                                  if terminals else []))
+    cols = (f", {ref_sql('t.remise_ref')} AS ref" if refs else "") + (", t.terminal_id AS terminal" if terminals else "")
     common, decode = _common(conn, "tpe_transactions t", where, params, hotels, "t.txn_at", signed)
     tail = (f"FROM tpe_transactions t WHERE {where} AND t.amount_cents IS NOT NULL "
             f"AND coalesce(t.txn_type, 'sale') IN ('sale', 'refund', 'completion', 'cancel')")
-    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params,
-                      {**decode, **REF_DECODE}, extra,
+    side = _read_side("tpe_transaction", conn, "t.tpe_txn_id", f"{common}{cols}", tail, params, decode, extra,
                       leave_out=gone, late_ids=late_ids)
     return side, len(gone) // 2
 
@@ -437,7 +433,7 @@ def load_psp(conn, window: Window, hotels: Hotels) -> Side:
             f"WHERE {where} AND s.amount_cents IS NOT NULL AND ((s.operation IN ('sale', 'capture') "
             f"AND s.status = 'paid') OR (s.operation = 'refund' AND s.status IN ('refunded', 'paid')))")
     return _read_side("psp_transaction", conn, "s.psp_txn_id", f"{common}, {ref_sql('s.order_id')} AS ref", tail,
-                      params, {**decode, **REF_DECODE}, ("ref",))
+                      params, decode, ("ref",))
 
 
 def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
@@ -449,8 +445,8 @@ def load_remittances(conn, window: Window, hotels: Hotels) -> Side:
     common, decode = _common(conn, "remittances m", where, params, hotels, ts, signed)
     cols = f"{common}, {ref_sql('coalesce(m.remise_ref, m.merchant_reference)')} AS ref, m.terminal_id AS terminal"
     tail = f"FROM remittances m WHERE {where} AND m.line_type IN ('sale', 'refund') AND {gross} IS NOT NULL"
-    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params,
-                      {**decode, **REF_DECODE}, ("ref", "terminal"))
+    return _read_side("remittance_line", conn, "m.remittance_line_id", cols, tail, params, decode,
+                      ("ref", "terminal"))
 
 
 def table_exists(conn, name: str) -> bool:
