@@ -8,8 +8,8 @@ export DISABLE_PANDERA_IMPORT_WARNING := True
 
 .PHONY: demo test lint ui serve lock clean browser
 
-# The install compiles the exact stage's join (src/lettrage/recon/matching/_window_join.c) in place.
-$(STAMP): pyproject.toml setup.py requirements.lock src/lettrage/recon/matching/_window_join.c
+# The install compiles the C parts (src/lettrage/recon/matching/*.c: the exact stage's join, UUID ids) in place.
+$(STAMP): pyproject.toml setup.py requirements.lock $(wildcard src/lettrage/recon/matching/*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -46,4 +46,4 @@ lock:
 	/tmp/lettrage-lock/bin/pip freeze --exclude-editable | grep -v '^lettrage' > requirements.lock
 
 clean:
-	rm -rf $(VENV) var build src/lettrage/recon/matching/_window_join.*.so
+	rm -rf $(VENV) var build src/lettrage/recon/matching/_*.so

@@ -45,6 +45,23 @@ def test_ids_that_are_uuids_are_matched_as_well(tmp_path):
     matches = pq.read_table(tmp_path / "out" / "card_matches.parquet")
     assert set(pc.utf8_length(matches.column("record_id")).to_pylist()) == {36}
 
+    # The same ids in capitals (held as text, not as 16 bytes): the very same outputs, ties too.
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    for name, column in (("pms_postings", "posting_id"), ("tpe_transactions", "tpe_txn_id")):
+        table = pq.read_table(data / f"{name}.parquet")
+        i = table.schema.get_field_index(column)
+        pq.write_table(table.set_column(i, column, pc.utf8_upper(table.column(i))), upper / f"{name}.parquet")
+    (upper / "hotels.csv").write_bytes((data / "hotels.csv").read_bytes())
+    match_files(out=tmp_path / "upper_out", **_files(upper))
+    for name, ids in (("card_matches", ("match_id", "record_id")),
+                      ("exceptions", ("record_id", "match_id", "exception_id")), ("daily_summary", ())):
+        tables = [pq.read_table(tmp_path / out / f"{name}.parquet") for out in ("out", "upper_out")]
+        for column in ids:  # (an exception's id holds its code, in capitals, and its record's id)
+            i = tables[0].schema.get_field_index(column)
+            tables = [t.set_column(i, t.field(i), pc.utf8_lower(t.column(i))) for t in tables]
+        assert tables[0].equals(tables[1]), name
+
 
 def test_confirmation_numbers_and_batch_references_that_never_meet_change_no_match(tmp_path):
     """Postings carrying their confirmation numbers and tickets their batch references (read and

@@ -15,7 +15,6 @@ from lettrage.recon.matching.sides import (
     PMS_TPE_SCOPE,
     Hotels,
     Window,
-    _strings,
     hotel_codes,
     load_postings,
     load_tickets,
@@ -113,18 +112,6 @@ def test_ids_never_read_do_not_keep_anyone_waiting(seed):
         _ = some.ids
     later.read_ids(seed)  # too late: nothing is read
     assert later.record_ids.cancelled()
-
-
-def test_ids_of_every_length_are_read_batch_by_batch():
-    conn = duckdb.connect()
-    ids = [f"{'x' * (i % 7)}{i}-{'é' * (i % 3)}" for i in range(5000)] + ["550e8400-e29b-41d4-a716-446655440000"] * 3
-    ids[4321] = None  # a file may lack one: it stays missing, the others keep their places
-    conn.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
-    read = _strings(conn, "SELECT id FROM t", [], len(ids), batch_rows=64)
-    assert read.to_pylist() == ids
-    for n in (len(ids) - 1, len(ids) + 1):  # the table changed since its records were read
-        with pytest.raises(ValueError, match="changed between their two reads"):
-            _strings(conn, "SELECT id FROM t", [], n, batch_rows=64)
 
 
 # --- brands and times as the files hold them ------------------------------------------------

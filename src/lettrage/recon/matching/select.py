@@ -26,7 +26,8 @@ from lettrage.recon.matching import _window_join
 
 
 def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
-    """Rank (0 = lowest id) of each of `nodes` among themselves, by their string id."""
+    """Rank (0 = lowest id) of each of `nodes` among themselves, by their id (`ids.take` gives them
+    as strings)."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=np.int64)
     order = pc.sort_indices(ids.take(pa.array(nodes))).to_numpy()

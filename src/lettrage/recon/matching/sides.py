@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lettrage.recon.matching.brands import brand_code, brand_sql
+from lettrage.recon.matching.record_ids import PackedUuids, read_ids, subset_of
 
 EPOCH = dt.date(1970, 1, 1)
 KEY_AMOUNT = (1 << 33) - 1
@@ -29,7 +30,7 @@ class Side:
     """One side of a leg: `n` records as parallel arrays (index = position)."""
 
     kind: str  # record kind as the ledger names it: pms_posting, tpe_transaction, ...
-    record_ids: pa.Array | Future  # the ids (strings), or their reading to come (`read_ids`)
+    record_ids: pa.Array | PackedUuids | Future  # the ids, or their reading to come (`read_ids`)
     hotel: np.ndarray  # int32 hotel code
     ts: np.ndarray  # int64 epoch seconds
     amount: np.ndarray  # int64 signed cents
@@ -44,8 +45,9 @@ class Side:
         return len(self.amount)
 
     @property
-    def ids(self) -> pa.Array:
-        """The records' ids; read later (`read_ids`), they are waited for."""
+    def ids(self) -> pa.Array | PackedUuids:
+        """The records' ids (`ids.take(positions)` gives them as strings); read later
+        (`read_ids`), they are waited for."""
         ids = self.record_ids  # once: another thread may swap the future for its result meanwhile
         if isinstance(ids, Future):
             ids = self.record_ids = ids.result()
@@ -63,7 +65,7 @@ class Side:
         except RuntimeError:  # read already
             return
         try:
-            future.set_result(_strings(conn, *self.id_query, self.n))
+            future.set_result(read_ids(conn, *self.id_query, self.n))
         except BaseException as exc:
             future.set_exception(exc)
             raise
@@ -114,11 +116,11 @@ class Side:
                 elif read.exception() is not None:
                     ids.set_exception(read.exception())
                 else:
-                    ids.set_result(read.result().take(take))
+                    ids.set_result(subset_of(read.result(), idx))
 
             whole.add_done_callback(pass_on)
         else:
-            ids = whole.take(take)
+            ids = subset_of(whole, idx)
         return Side(self.kind, ids, self.hotel[idx], self.ts[idx], self.amount[idx],
                     self.last4[idx], self.brand[idx], self.bdate[idx],
                     {k: v[idx] if isinstance(v, np.ndarray) else v.take(take) for k, v in self.extra.items()
@@ -193,39 +195,6 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, de
                 id_query=(f"SELECT {ids} AS id {tail}", params) if late else None)
     side.keyed()  # made by the thread that read the side, while the other side is read
     return side
-
-
-def _strings(conn, sql: str, params: list, n: int, batch_rows: int = 1 << 20) -> pa.Array:
-    """The one string column of `n` rows `sql` reads, copied batch by batch into buffers made
-    for all of them (not read whole, then copied again: twice the memory of millions of ids)."""
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    data = np.zeros(0, dtype=np.uint8)
-    valid = None
-    rows = size = 0
-    for batch in conn.sql(sql, params=params).to_arrow_reader(batch_rows):
-        column = batch.column(0).cast(pa.large_string())
-        k = len(column)
-        if rows + k > n:
-            raise ValueError("the records changed between their two reads")
-        if column.null_count:
-            valid = np.ones(n, dtype=bool) if valid is None else valid
-            valid[rows:rows + k] = column.is_valid().to_numpy(zero_copy_only=False)
-        first = np.frombuffer(column.buffers()[1], np.int64, count=k + 1, offset=8 * column.offset)
-        length = int(first[-1] - first[0])
-        if size + length > len(data):  # room for the rest, at the length of the ids so far
-            grown = np.empty(max(size + length, int((size + length) * n / (rows + k) * 1.05)), dtype=np.uint8)
-            grown[:size] = data[:size]
-            data = grown
-        data[size:size + length] = np.frombuffer(column.buffers()[2], np.uint8, count=length, offset=int(first[0]))
-        offsets[rows + 1:rows + k + 1] = first[1:] - first[0] + size
-        rows, size = rows + k, size + length
-    if rows != n:
-        raise ValueError("the records changed between their two reads")
-    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    if size < 2 ** 31:
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data[:size]),
-                                           nulls)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data[:size]), nulls)
 
 
 class HashCodes:

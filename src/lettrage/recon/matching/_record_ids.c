@@ -1,0 +1,107 @@
+/* Record ids that are UUIDs written the canonical way ('0f8fad5b-d9cb-469f-a165-70867728950e',
+   lower case), held as their 16 bytes and written out again as they were read (`record_ids.py`
+   says why). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+static const char HEX[] = "0123456789abcdef";
+static int8_t NIBBLE[256]; /* -1: not a lower-case hex digit */
+static uint16_t PAIR[256]; /* a byte's two hex digits, as they lie in memory */
+/* Where each of the 16 bytes' two digits lie in the text; dashes at 8, 13, 18 and 23. */
+static const int AT[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+
+/* The 16 bytes of each of k ids (offsets[i]..offsets[i + 1] in data), or 0 at the first that is
+   not a canonical UUID. */
+static int pack_ids(const int64_t *offsets, int64_t k, const uint8_t *data, int64_t size, uint8_t *out) {
+    for (int64_t i = 0; i < k; i++) {
+        int64_t a = offsets[i];
+        if (a < 0 || offsets[i + 1] != a + 36 || offsets[i + 1] > size) return 0;
+        const uint8_t *s = data + a;
+        uint8_t *t = out + 16 * i;
+        int bad = (s[8] ^ '-') | (s[13] ^ '-') | (s[18] ^ '-') | (s[23] ^ '-');
+        for (int j = 0; j < 16; j++) {
+            int hi = NIBBLE[s[AT[j]]], lo = NIBBLE[s[AT[j] + 1]];
+            bad |= (hi | lo) & 0x100; /* a negative digit has that bit set */
+            t[j] = (uint8_t)(hi << 4 | (lo & 15));
+        }
+        if (bad) return 0;
+    }
+    return 1;
+}
+
+static void format_ids(const uint8_t *packed, const int64_t *idx, int64_t k, uint8_t *out) {
+    for (int64_t i = 0; i < k; i++) {
+        const uint8_t *s = packed + 16 * idx[i];
+        uint8_t *t = out + 36 * i;
+        for (int j = 0; j < 16; j++) memcpy(t + AT[j], &PAIR[s[j]], 2);
+        t[8] = t[13] = t[18] = t[23] = '-';
+    }
+}
+
+static PyObject *pack(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data, out;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &offsets, &data, &out)) return NULL;
+    PyObject *result = NULL;
+    int64_t k = offsets.len / 8 - 1;
+    if (k < 0 || offsets.len % 8 || out.len != 16 * k) {
+        PyErr_SetString(PyExc_ValueError, "pack: k + 1 int64 offsets and 16 * k bytes of output expected");
+        goto out;
+    }
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = pack_ids(offsets.buf, k, data.buf, data.len, out.buf);
+    Py_END_ALLOW_THREADS
+    result = PyBool_FromLong(ok);
+out:
+    PyBuffer_Release(&offsets), PyBuffer_Release(&data), PyBuffer_Release(&out);
+    return result;
+}
+
+static PyObject *format(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer packed, idx, out;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &packed, &idx, &out)) return NULL;
+    PyObject *result = NULL;
+    int64_t n = packed.len / 16, k = idx.len / 8;
+    const int64_t *at = idx.buf;
+    if (packed.len % 16 || idx.len % 8 || out.len != 36 * k) {
+        PyErr_SetString(PyExc_ValueError, "format: 16-byte ids, int64 positions and 36 bytes of output each expected");
+        goto out;
+    }
+    for (int64_t i = 0; i < k; i++)
+        if (at[i] < 0 || at[i] >= n) {
+            PyErr_SetString(PyExc_IndexError, "format: a position is out of range");
+            goto out;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    format_ids(packed.buf, at, k, out.buf);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+out:
+    PyBuffer_Release(&packed), PyBuffer_Release(&idx), PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"pack", pack, METH_VARARGS,
+     "pack(offsets, data, out) -> bool\n\n"
+     "The 16 bytes of each string (offsets: k + 1 int64 into data) into out (16 * k bytes), when every\n"
+     "one is a canonical lower-case UUID; False (out partly written) at the first that is not."},
+    {"format", format, METH_VARARGS,
+     "format(packed, idx, out) -> None\n\n"
+     "The canonical text of ids idx (int64 positions) of packed (16 bytes each) into out (36 bytes each)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_record_ids", "Record ids that are UUIDs, as 16 bytes.",
+                                    -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__record_ids(void) {
+    for (int c = 0; c < 256; c++) NIBBLE[c] = -1;
+    for (int c = 0; c < 16; c++) NIBBLE[(uint8_t)HEX[c]] = (int8_t)c;
+    for (int c = 0; c < 256; c++) memcpy(&PAIR[c], (const char[2]){HEX[c >> 4], HEX[c & 15]}, 2);
+    return PyModule_Create(&module);
+}
