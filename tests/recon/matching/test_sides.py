@@ -7,6 +7,7 @@ from concurrent.futures import CancelledError, Future
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from lettrage.recon.matching import sides
@@ -16,6 +17,8 @@ from lettrage.recon.matching.sides import (
     Hotels,
     Window,
     hotel_codes,
+    last4_digits,
+    last4_sql,
     load_postings,
     load_tickets,
 )
@@ -139,3 +142,30 @@ def test_brands_as_spelled_and_times_of_any_unit_are_read_as_codes_and_seconds(s
     posted = {p[0]: int(fixtures._utc(p[1]).timestamp()) for p in fixtures.POSTINGS}
     posted["P-140"] = 0
     assert {i: t for i, (_, t) in read.items()} == posted
+
+
+# --- card numbers as written ------------------------------------------------------------------
+
+CARD_NUMBERS = [  # as written -> the last 4 digits the engine reads (-1: none)
+    ("4242", 4242), ("0042", 42), ("42", 42), (" 42", 42), ("42 ", 42), (" 4242 ", 4242), ("4242    ", 4242),
+    ("XXXX XXXX XXXX 1234", 1234), ("XXXXXXXXXXXX2302", 2302), ("497010******0208", 208), ("••••1234", 1234),
+    ("4111111111111111", 1111), ("12345", 2345), ("XXXX XXXX XXXX 123 ", 123), ("   42", 42), ("12   ", 12),
+    ("", -1), (None, -1), ("    ", -1), ("12-34", -1), ("abcd", -1), ("123a", -1), ("é12", -1), ("x 42", -1),
+    ("+123", -1), ("-12", -1), ("1.5", -1), ("12\t", -1)]
+
+
+def test_last_4_digits_are_read_alike_from_buffers_and_in_sql():
+    """The sides read them from Arrow's buffers; the look-up of refunds' sales before a run joins on
+    them in SQL: both read the same digits from each value, in chunks, slices and any string type."""
+    conn = duckdb.connect()
+    written = [w for w, _ in CARD_NUMBERS] * 3
+    expected = [d for _, d in CARD_NUMBERS] * 3
+    conn.execute("CREATE TABLE t AS SELECT * FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS u(v, i)", [written])
+    assert [r[0] for r in conn.execute(f"SELECT {last4_sql('v')} FROM t ORDER BY i").fetchall()] == expected
+    text = pa.array(written, pa.string())
+    n = len(CARD_NUMBERS)
+    for read in (pa.chunked_array([text]), pa.chunked_array([text.slice(0, 5), text.slice(5, n), text.slice(5 + n)]),
+                 pa.chunked_array([text.cast(pa.large_string())]), pa.chunked_array([text.cast(pa.string_view())]),
+                 conn.sql("SELECT CAST(v AS VARCHAR) FROM t ORDER BY i").to_arrow_table().column(0)):
+        assert last4_digits(read).tolist() == expected, read.type
+    assert last4_digits(pa.chunked_array([pa.array([None, None], pa.string())])).tolist() == [-1, -1]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lettrage.recon.matching import _record_ids
+from lettrage.recon.matching import _text
 
 UUID_CHARS = 36
 
@@ -31,7 +31,7 @@ class PackedUuids:
         """The ids at `indices` (positions, as an Arrow or numpy array), as strings."""
         idx = np.ascontiguousarray(indices.to_numpy() if isinstance(indices, pa.Array) else indices, dtype=np.int64)
         text = np.empty(UUID_CHARS * len(idx), dtype=np.uint8)
-        _record_ids.format(self.packed, idx, text)
+        _text.format(self.packed, idx, text)
         size = len(text)
         offsets = np.arange(0, size + 1, UUID_CHARS, dtype=np.int32 if size < 2 ** 31 else np.int64)
         kind = pa.StringArray if size < 2 ** 31 else pa.LargeStringArray
@@ -78,7 +78,7 @@ def _pack(column: pa.LargeStringArray, out: np.ndarray) -> bool:
     offsets, data = column.buffers()[1:3]
     if column.null_count or data is None:
         return False
-    return _record_ids.pack(np.frombuffer(offsets, np.int64, count=len(column) + 1, offset=8 * column.offset),
+    return _text.pack(np.frombuffer(offsets, np.int64, count=len(column) + 1, offset=8 * column.offset),
                             data, out)
 
 
