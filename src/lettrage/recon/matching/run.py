@@ -70,10 +70,11 @@ def write_card_matches(batches, path: Path) -> None:
 
 
 def write_exceptions(exceptions: pa.Table, path: Path) -> None:
-    # dictionaries only where values repeat: ids would fill a dictionary page and be written twice
+    # dictionaries only where values repeat: ids would fill a dictionary page and be written twice;
+    # snappy, not zstd: the file is written last, while the run waits (0.2 s, not 0.35 s, for 490 k rows)
     repeated = ["hotel_id", "business_date", "code", "record_kind", "detail", "leg", "card_brand", "resolution",
                 "opened_at"]
-    pq.write_table(exceptions, path, compression="zstd", use_dictionary=repeated)
+    pq.write_table(exceptions, path, compression="snappy", use_dictionary=repeated)
 
 
 def write_summary(summary: pa.Table, path: Path) -> None:
