@@ -27,7 +27,7 @@ static int pack_ids(const int64_t *offsets, int64_t k, const uint8_t *data, int6
         for (int j = 0; j < 16; j++) {
             int hi = NIBBLE[s[AT[j]]], lo = NIBBLE[s[AT[j] + 1]];
             bad |= (hi | lo) & 0x100; /* a negative digit has that bit set */
-            t[j] = (uint8_t)(hi << 4 | (lo & 15));
+            t[j] = (uint8_t)((hi & 15) << 4 | (lo & 15));
         }
         if (bad) return 0;
     }

@@ -78,8 +78,7 @@ def _pack(column: pa.LargeStringArray, out: np.ndarray) -> bool:
     offsets, data = column.buffers()[1:3]
     if column.null_count or data is None:
         return False
-    return _text.pack(np.frombuffer(offsets, np.int64, count=len(column) + 1, offset=8 * column.offset),
-                            data, out)
+    return _text.pack(np.frombuffer(offsets, np.int64, count=len(column) + 1, offset=8 * column.offset), data, out)
 
 
 class _Strings:
