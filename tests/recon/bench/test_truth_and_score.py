@@ -1,14 +1,16 @@
 """The benchmark's truth and scorer on hand-made records: an unposted charge identical to another
 one minutes before is a duplicate (nothing in the data tells it from one), and which of two
-identical charges an exception names is arbitrary."""
+identical charges an exception names is arbitrary; and the truth of generated data names card
+postings only with the codes about card payments."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lettrage.recon.bench.generate import _repeats
+from lettrage.recon.bench.generate import _repeats, generate
 from lettrage.recon.bench.score import score
 
 
@@ -27,6 +29,19 @@ def test_an_unposted_charge_next_to_an_identical_one_is_a_duplicate():
     ]
     h, c, a, t, m = (np.array(x) for x in zip(*rows, strict=True))
     assert _repeats(h, c, a, t, m, 240).tolist() == [False, True, False, True, False, False, True, False, False]
+
+
+def test_a_cash_posting_of_an_event_is_never_the_card_posting_the_truth_flags(tmp_path):
+    """An event whose card payment was posted with a mismatch may also have a cash or transfer
+    posting: the truth's AMOUNT/BRAND/PAN_MISMATCH and LATE_POSTING name the card posting, never
+    that one (which the engine rightly leaves out of card matching)."""
+    generate(tmp_path, 50_000, "default", seed=7)
+    flagged = duckdb.sql(f"""
+        SELECT p.channel, count(*) FROM '{tmp_path}/truth_anomalies.parquet' a
+        JOIN '{tmp_path}/pms_postings.parquet' p ON p.posting_id = a.record_id
+        WHERE a.code IN ('AMOUNT_MISMATCH', 'BRAND_MISMATCH', 'PAN_MISMATCH', 'LATE_POSTING')
+        GROUP BY ALL""").fetchall()
+    assert [channel for channel, _ in flagged] == ["terminal"]
 
 
 def _write(path, table: dict):

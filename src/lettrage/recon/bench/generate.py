@@ -394,15 +394,17 @@ def _tables(rng, sc, chunk, hotel, offset, kind, K, t, p, s) -> dict[str, pa.Tab
     miss_p = (k_p == K["pms_orphan"]) & (p["ch"] == 0)
     twin_t = _repeats(hotel[t["e"]], t["l4"], t["amt"], t["ts"], miss_t, RULES.duplicate_tpe_s)
     twin_p = _repeats(hotel[p["e"]], p["l4"], p["amt"], p["ts"], miss_p & (p["l4"] >= 0), RULES.duplicate_pms_s)
+    # the card posting of its event: not the cash or transfer posting an event may also have
+    card_main = (p["role"] == MAIN) & (p["ch"] == 0)
     for code, mask, ids in (
             ("MISSING_IN_PMS", miss_t & ~twin_t, tid),
             ("DUPLICATE_TPE", (t["role"] == DUP) | twin_t, tid),
             ("MISSING_IN_TPE", miss_p & ~twin_p, pid),
             ("DUPLICATE_PMS", (p["role"] == DUP) | twin_p, pid),
-            ("AMOUNT_MISMATCH", (k_p == K["amount_mismatch"]) & (p["role"] == MAIN), pid),
-            ("PAN_MISMATCH", (k_p == K["pan"]) & (p["role"] == MAIN), pid),
-            ("BRAND_MISMATCH", (k_p == K["brand"]) & (p["role"] == MAIN), pid),
-            ("LATE_POSTING", (k_p == K["late"]) & (p["role"] == MAIN), pid)):
+            ("AMOUNT_MISMATCH", (k_p == K["amount_mismatch"]) & card_main, pid),
+            ("PAN_MISMATCH", (k_p == K["pan"]) & card_main, pid),
+            ("BRAND_MISMATCH", (k_p == K["brand"]) & card_main, pid),
+            ("LATE_POSTING", (k_p == K["late"]) & card_main, pid)):
         codes.append(pa.array(np.full(int(mask.sum()), code)))
         recs.append(ids.filter(pa.array(mask)))
     if s is not None:
