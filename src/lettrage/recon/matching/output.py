@@ -66,6 +66,12 @@ def _flag_lists(bits: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), values, type=MATCHES_SCHEMA.field("flags").type)
 
 
+def _match_columns(dts, delta, flags: np.ndarray) -> dict[str, pa.Array]:
+    """card_matches' columns about the match (time gap, amount difference, flags), per row."""
+    return {"time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
+            "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)), "flags": _flag_lists(flags)}
+
+
 @lru_cache(maxsize=8)
 def _no_flags(n: int) -> pa.Array:
     """n empty flag lists (made once per size: slices are mostly full)."""
@@ -208,8 +214,9 @@ class Ledger:
                     dts = part.dt[a:a + ROWS_PER_BATCH] if part.dt is not None else leg.left.ts[lf] - leg.right.ts[r]
                     delta = (np.zeros(len(lf), np.int64) if part.same_amount
                              else leg.left.amount[lf] - leg.right.amount[r])
-                    yield self._table(leg, 0, lf, ids, part.stage, part.rule, dts, delta, flags, ids)
-                    yield self._table(leg, 1, r, ids, part.stage, part.rule, dts, delta, flags)
+                    shared = _match_columns(dts, delta, flags)  # made once for both sides' rows
+                    yield self._table(leg, 0, lf, ids, part.stage, part.rule, shared, ids)
+                    yield self._table(leg, 1, r, ids, part.stage, part.rule, shared)
             else:
                 yield from self._group_tables(leg, part, names)
 
@@ -226,11 +233,11 @@ class Ledger:
         np.minimum.at(rmin, g.rg, R.ts[g.r])
         dts, delta = lmax - rmin, lsum - rsum
         for side, grp, idx in ((0, g.lg, g.lf), (1, g.rg, g.r)):
-            yield self._table(leg, side, idx, names.take(pa.array(grp)), g.stage, g.rule, dts[grp], delta[grp],
-                              g.flags[grp])
+            yield self._table(leg, side, idx, names.take(pa.array(grp)), g.stage, g.rule,
+                              _match_columns(dts[grp], delta[grp], g.flags[grp]))
 
     def _table(self, leg: Leg, side: int, idx: np.ndarray, match_id: pa.Array, stage: str, rule: str,
-               dts: np.ndarray, delta: np.ndarray, flags: np.ndarray, record_id: pa.Array | None = None) -> pa.Table:
+               shared: dict[str, pa.Array], record_id: pa.Array | None = None) -> pa.Table:
         s = leg.left if side == 0 else leg.right
         n = len(idx)
         return pa.Table.from_pydict({
@@ -242,9 +249,7 @@ class Ledger:
             "record_id": _plain(record_id if record_id is not None else s.ids.take(pa.array(idx))),
             "stage": _dict(STAGES, _same(n, STAGES.index(stage))),
             "rule": _dict([rule], _same(n, 0)),  # a slice has one rule
-            "time_delta_s": pa.array(np.asarray(dts, dtype=np.int64)),
-            "amount_delta_cents": pa.array(np.asarray(delta, dtype=np.int64)),
-            "flags": _flag_lists(flags),
+            **shared,
         }, schema=MATCHES_SCHEMA)
 
     # --- exceptions ---------------------------------------------------------------------------
