@@ -8,7 +8,8 @@ export DISABLE_PANDERA_IMPORT_WARNING := True
 
 .PHONY: demo test lint ui serve lock clean browser
 
-# The install compiles the C parts (src/lettrage/recon/matching/*.c: the exact stage's join, UUID ids) in place.
+# The install compiles the C parts in place (src/lettrage/recon/matching/*.c: the exact stage's join, text
+# columns read from Arrow's buffers).
 $(STAMP): pyproject.toml setup.py requirements.lock $(wildcard src/lettrage/recon/matching/*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock

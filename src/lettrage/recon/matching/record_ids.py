@@ -75,10 +75,14 @@ def read_ids(conn, sql: str, params: list, n: int, batch_rows: int = 1 << 20):
 
 def _pack(column: pa.LargeStringArray, out: np.ndarray) -> bool:
     """`column`'s ids as 16 bytes each into `out`, when every one is a canonical UUID."""
-    offsets, data = column.buffers()[1:3]
+    data = column.buffers()[2]
     if column.null_count or data is None:
         return False
-    return _text.pack(np.frombuffer(offsets, np.int64, count=len(column) + 1, offset=8 * column.offset), data, out)
+    return _text.pack(_offsets(column), data, out)
+
+
+def _offsets(column: pa.LargeStringArray) -> np.ndarray:
+    return np.frombuffer(column.buffers()[1], np.int64, count=len(column) + 1, offset=8 * column.offset)
 
 
 class _Strings:
@@ -97,7 +101,7 @@ class _Strings:
         if column.null_count:
             self.valid = np.ones(self.n, dtype=bool) if self.valid is None else self.valid
             self.valid[rows:rows + k] = column.is_valid().to_numpy(zero_copy_only=False)
-        first = np.frombuffer(column.buffers()[1], np.int64, count=k + 1, offset=8 * column.offset)
+        first = _offsets(column)
         length = int(first[-1] - first[0])
         if size + length > len(self.data):  # room for the rest, at the length of the ids so far
             grown = np.empty(max(size + length, int((size + length) * self.n / (rows + k) * 1.05)), dtype=np.uint8)
