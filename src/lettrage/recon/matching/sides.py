@@ -344,7 +344,6 @@ def _ref_codes(read: pa.ChunkedArray) -> np.ndarray:
     return read.to_numpy().view(np.int64)
 
 
-
 def carried_refs(conn, window: Window, scope: str, refs: tuple[str, ...] = ("ref", "ref2")) -> tuple[str, ...]:
     """Which of the references (`POSTING_REFS`) some posting in `scope` carries: the others are not
     read (millions of empty strings for nothing)."""
