@@ -34,3 +34,15 @@ def test_help_lists_every_command():
     assert out.returncode == 0
     for name in NAMES:
         assert name in out.stdout
+
+
+def test_commands_are_listed_without_loading_the_data_stack():
+    """`lettrage --help`, and a command's arguments checked, answer at once: building the parser
+    loads none of the libraries the work itself needs (pandas, pandera, scipy, numpy, DuckDB,
+    Dagster), which took a second and a half before any command began."""
+    heavy = ["pandas", "pandera", "scipy", "numpy", "duckdb", "pyarrow", "dagster"]
+    code = ("import sys, lettrage.cli; lettrage.cli.build_parser(); "
+            f"print(' '.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == []
+

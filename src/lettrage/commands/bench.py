@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
-    from lettrage.recon.bench.generate import SCENARIOS
+    from lettrage.recon.bench.scenarios import SCENARIOS
 
     p = sub.add_parser("bench", help="benchmarks: `bench match` measures the matching engine")
     what = p.add_subparsers(dest="bench", metavar="WHAT")
