@@ -46,3 +46,10 @@ def test_commands_are_listed_without_loading_the_data_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == []
 
+
+def test_the_engine_does_not_load_scipy():
+    """The matching engine finds the groups of records in contest itself (`select.components`):
+    scipy, a quarter of a second to load, is left to the rare large group."""
+    code = "import sys, lettrage.recon.matching.run; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"

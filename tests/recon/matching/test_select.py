@@ -7,8 +7,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from lettrage.recon.matching.select import lone_edges, one_to_one
+from lettrage.recon.matching.select import components, lone_edges, one_to_one
 from lettrage.recon.matching.splits import choose
 
 
@@ -37,6 +39,27 @@ def test_lone_pairs_are_those_whose_two_records_have_no_other_pair(records, n):
 def test_lone_pairs_refuse_negative_positions():
     with pytest.raises(ValueError, match="negative"):
         lone_edges(np.array([0, -1] * 40), np.array([1, 2] * 40))
+
+
+def test_groups_of_records_in_contest_are_those_scipy_finds_numbered_alike():
+    """The groups solved one by one (connected components): those of scipy's connected_components,
+    with its numbers, for graphs of every shape: few or many edges, repeated edges, records with
+    no edge, a chain of a million records through both sides."""
+    rng = np.random.default_rng(7)
+    graphs = [(rng.integers(1, 40), rng.integers(1, 40), rng.integers(0, 60)) for _ in range(200)]
+    for nl, nr, m in [*graphs, (300_000, 200_000, 400_000)]:
+        li, ri = rng.integers(0, nl, m), rng.integers(0, nr, m)
+        expected = connected_components(coo_matrix((np.ones(m), (li, nl + ri)), shape=(nl + nr, nl + nr)),
+                                        directed=False)[1]
+        assert components(li, ri, nl, nr).tolist() == expected.tolist()
+    n = 500_000  # left k - right k - left k+1 - ...: one group
+    li, ri = np.concatenate([np.arange(n), np.arange(1, n)]), np.concatenate([np.arange(n), np.arange(n - 1)])
+    assert set(components(li, ri, n, n).tolist()) == {0}
+
+
+def test_groups_refuse_a_record_beyond_the_side():
+    with pytest.raises(ValueError, match="out of range"):
+        components(np.array([0, 3]), np.array([0, 0]), 3, 1)
 
 
 def test_most_pairs_first_then_cheapest():

@@ -3,8 +3,9 @@
    does the same for millions of records at 3-4 CPU-seconds, mostly waiting on memory; here both
    sides are first split by a hash of the key into parts whose hash table fits a core's cache,
    which makes it several times cheaper. Called by `legs.Leg.pairs` (see `window_join.py`).
-   Also: which of millions of pairs join two records that have no other pair (`lone`), and which
-   records' references may be on the other side (`shared`). */
+   Also: which of millions of pairs join two records that have no other pair (`lone`), the groups
+   the others form (`components`), and which records' references may be on the other side
+   (`shared`). */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -299,6 +300,57 @@ out:
     return result;
 }
 
+/* The connected components of a bipartite graph (left nodes 0..nl-1, right nodes nl..nl+nr-1,
+   edges (l[i], nl + r[i])), numbered from 0 in the order of their lowest node, as scipy's
+   connected_components numbers them. Union-find whose root is a component's lowest node: every
+   node's parent is then lower than itself, so one pass in node order gives each its number. */
+static void label_components(const int32_t *l, const int32_t *r, int64_t m, int64_t nl, int64_t n,
+                             int32_t *label) {
+    for (int64_t x = 0; x < n; x++) label[x] = (int32_t)x;
+    for (int64_t i = 0; i < m; i++) {
+        int32_t a = l[i], b = (int32_t)(nl + r[i]);
+        while (label[a] != a) a = label[a] = label[label[a]];
+        while (label[b] != b) b = label[b] = label[label[b]];
+        if (a < b) label[b] = a;
+        else label[a] = b;
+    }
+    int32_t k = 0;
+    for (int64_t x = 0; x < n; x++) /* a root takes the next number (held as -1 - number) */
+        label[x] = label[x] == x ? -1 - k++ : label[label[x]];
+    for (int64_t x = 0; x < n; x++) label[x] = -1 - label[x];
+}
+
+static PyObject *components(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[3];
+    Py_ssize_t nl, nr;
+    if (!PyArg_ParseTuple(args, "OOnnO", &o[0], &o[1], &nl, &nr, &o[2])) return NULL;
+    static const char *names[3] = {"l", "r", "out"};
+    Py_buffer b[3];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 3; got++)
+        if (view(o[got], &b[got], 4, got == 2, names[got]) < 0) goto out;
+    int64_t m = b[0].len / 4;
+    if (b[1].len / 4 != m || nl < 0 || nr < 0 || nl + nr >= INT32_MAX || b[2].len / 4 != nl + nr) {
+        PyErr_SetString(PyExc_ValueError, "components: l and r differ in length, or out is not nl + nr long");
+        goto out;
+    }
+    const int32_t *l = b[0].buf, *r = b[1].buf;
+    for (int64_t i = 0; i < m; i++)
+        if (l[i] < 0 || l[i] >= nl || r[i] < 0 || r[i] >= nr) {
+            PyErr_SetString(PyExc_ValueError, "components: a node is out of range");
+            goto out;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    label_components(l, r, m, nl, nl + nr, b[2].buf);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+out:
+    while (got-- > 0) PyBuffer_Release(&b[got]);
+    return result;
+}
+
 /* Which keys of a may be among the keys of b (out_a) and of b among those of a (out_b), 0 being
    no key and a record whose `on` is 0 not taking part. Both sides are split by a hash of the key
    into parts of at most some 130,000 keys; in each part, filters of about 8 bits a key (128 KB
@@ -432,6 +484,11 @@ static PyMethodDef methods[] = {
      "out_a[i] (one byte): whether key a[i] may be among the keys of b; out_b[j]: whether b[j] may be\n"
      "among those of a. Keys int64 (0: none); on_ (one byte): the records taking part. Every key the two\n"
      "share passes; a few others too."},
+    {"components", components, METH_VARARGS,
+     "components(l, r, nl, nr, out) -> None\n\n"
+     "out (int32, nl + nr): the connected component of each node of the graph whose edges join left\n"
+     "node l[i] (0..nl-1) and right node r[i] (0..nr-1), numbered from 0 in the order of their lowest\n"
+     "node (left nodes first)."},
     {"lone", lone, METH_VARARGS,
      "lone(l, r, out) -> None\n\n"
      "out[i] (one byte) = whether pair (l[i], r[i]) is the only pair of l[i] and the only pair of r[i].\n"

@@ -19,8 +19,6 @@ from functools import cache
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from lettrage.recon.matching import _window_join
 
@@ -41,6 +39,16 @@ def lone_edges(lf: np.ndarray, r: np.ndarray) -> np.ndarray:
     alone = np.empty(len(lf), dtype=bool)
     _window_join.lone(np.ascontiguousarray(lf, dtype=np.int32), np.ascontiguousarray(r, dtype=np.int32), alone)
     return alone
+
+
+def components(li: np.ndarray, ri: np.ndarray, nl: int, nr: int) -> np.ndarray:
+    """The connected component of each node of the graph whose edges join left node li[i]
+    (0..nl-1) and right node ri[i] (0..nr-1): left nodes first, then right ones, components
+    numbered in the order of their lowest node."""
+    comp = np.empty(nl + nr, dtype=np.int32)
+    _window_join.components(np.ascontiguousarray(li, dtype=np.int32), np.ascontiguousarray(ri, dtype=np.int32),
+                            nl, nr, comp)
+    return comp
 
 
 def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids, right_ids,
@@ -72,8 +80,7 @@ def one_to_one(lf: np.ndarray, r: np.ndarray, cost, left_ids, right_ids,
     if right_penalty is not None:
         cc = cc + right_penalty(ur)[ri]
     nl, nr = len(ul), len(ur)
-    graph = coo_matrix((np.ones(len(li)), (li, nl + ri)), shape=(nl + nr, nl + nr))
-    _, comp_of_node = connected_components(graph, directed=False)
+    comp_of_node = components(li, ri, nl, nr)
     comp = comp_of_node[li]
     left_count = np.bincount(comp_of_node[:nl], minlength=comp.max() + 1)
     right_count = np.bincount(comp_of_node[nl:], minlength=comp.max() + 1)
