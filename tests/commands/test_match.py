@@ -38,6 +38,21 @@ def test_match_bad_input_is_one_line(tmp_path, capsys):
     assert main(["match", "--pms", str(bad), "--tpe", str(bad), "--out", "o", "--memory-limit", "lots"]) == 2
 
 
+def test_a_hotel_list_with_no_hotel_is_no_hotel_list(tmp_path, capsys):
+    """A hotels.csv with its header and no row (a new group's export): every hotel is run on the
+    defaults, as with no list at all, not a traceback."""
+    generate(tmp_path / "in", 1_000, "default", seed=3)
+    d = tmp_path / "in"
+    (d / "empty.csv").write_text("hotel_id,name,timezone,night_audit_time,match_window_minutes\n")
+    files = ["--pms", str(d / "pms_postings.parquet"), "--tpe", str(d / "tpe_transactions.parquet")]
+    assert main(["match", *files, "--hotels", str(d / "empty.csv"), "--out", str(tmp_path / "a")]) == 0
+    assert json.loads(capsys.readouterr().out)["rows_read"]["hotels"] == 0
+    assert main(["match", *files, "--out", str(tmp_path / "b")]) == 0
+    for name in ("card_matches", "exceptions", "daily_summary"):
+        a, b = (pq.read_table(tmp_path / run / f"{name}.parquet") for run in ("a", "b"))
+        assert a.num_rows > 0 and a.equals(b), name
+
+
 def test_match_reads_canonical_files_written_by_another_tool(tmp_path, capsys):
     """Files another generator could write within DOMAIN.md: CSV with ISO timestamps, brands as
     people spell them, masked card numbers in card_last4, 'SALE' and 'Terminal' for 'sale' and

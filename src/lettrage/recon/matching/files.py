@@ -4,6 +4,7 @@ as NULL), so the engine runs on files exactly as it runs on the warehouse."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import duckdb
@@ -114,16 +115,15 @@ def _quote(text: str) -> str:
 
 def register_hotels(conn: duckdb.DuckDBPyConnection, path: Path) -> int:
     """The hotels' settings (hotels.csv) as table `hotels`."""
-    import pandas as pd
-
-    from lettrage.recon.hotels import load_hotels
+    from lettrage.recon.hotels import Hotel, load_hotels
 
     try:
         hotels = load_hotels(Path(path))
     except (FileNotFoundError, ValueError) as exc:
         raise BadFile(str(exc)) from exc
-    frame = pd.DataFrame([vars(h) for h in hotels.values()])
-    conn.register("_hotels_file", frame)
-    conn.execute("CREATE OR REPLACE TEMP TABLE hotels AS SELECT * FROM _hotels_file")
-    conn.unregister("_hotels_file")
-    return len(frame)
+    types = {f.name: "BIGINT" if f.type == "int" else "VARCHAR" for f in fields(Hotel)}
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE hotels ({', '.join(f'{c} {t}' for c, t in types.items())})")
+    # a list a column, unnested side by side: one statement, not one a hotel
+    conn.execute(f"INSERT INTO hotels SELECT {', '.join(f'unnest(?::{t}[])' for t in types.values())}",
+                 [[getattr(h, c) for h in hotels.values()] for c in types])
+    return len(hotels)
