@@ -26,3 +26,15 @@ def test_bench_prints_figures_and_is_deterministic(tmp_path, capsys):
     lines, again = _bench(capsys, "--keep", keep, "--threads", "1", "--memory-limit", "300MB", "--no-baseline")
     assert "data of an earlier run" in lines[0]
     assert again["result_hash"] == first["result_hash"]
+
+
+def test_data_kept_by_another_version_of_the_generator_is_made_again(tmp_path, capsys):
+    """Kept data whose truth an older generator wrote would be scored against that truth: the
+    figures of a run after an upgrade would be those of the old generator's labels."""
+    keep = tmp_path / "bench"
+    _bench(capsys, "--keep", str(keep), "--no-baseline")
+    made = json.loads((keep / "generated.json").read_text())
+    (keep / "generated.json").write_text(json.dumps({**made, "generator": "an older one"}))
+    lines, _ = _bench(capsys, "--keep", str(keep), "--no-baseline")
+    assert "data generated in" in lines[0]
+    assert json.loads((keep / "generated.json").read_text()) == made

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     m.add_argument("--memory-limit", default=None, help="DuckDB memory limit for the engine, e.g. 1GB")
     m.add_argument("--keep", type=Path, default=None,
                    help="keep the generated data and outputs in this folder (a later run with the same events, "
-                        "scenario and seed reuses the data)")
+                        "scenario and seed, and the same generator, reuses the data)")
     m.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
     m.set_defaults(func=run)
 
@@ -34,6 +34,19 @@ def _generate(folder: str, events: int, scenario: str, seed: int) -> None:
     from lettrage.recon.bench.generate import generate
 
     generate(Path(folder), events, scenario, seed)
+
+
+def generator_version() -> str:
+    """The generator as it is now (its code and the rules its truth counts duplicates by), hashed:
+    data kept by another version is made again, as its truth may say otherwise."""
+    import hashlib
+
+    from lettrage.recon.bench import generate, scenarios
+
+    digest = hashlib.sha256(repr(generate.RULES).encode())
+    for module in (generate, scenarios):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def run(args) -> int:
@@ -62,7 +75,8 @@ def run(args) -> int:
     try:
         t = time.perf_counter()
         made = folder / "generated.json"
-        wanted = {"events": args.events, "scenario": args.scenario, "seed": args.seed}
+        wanted = {"events": args.events, "scenario": args.scenario, "seed": args.seed,
+                  "generator": generator_version()}
         reused = made.exists() and json.loads(made.read_text(encoding="utf-8")) == wanted
         if not reused:  # generated in a child process: its memory is not counted as the engine's
             made.unlink(missing_ok=True)
