@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from lettrage.cli import main
@@ -51,6 +54,35 @@ def test_a_hotel_list_with_no_hotel_is_no_hotel_list(tmp_path, capsys):
     for name in ("card_matches", "exceptions", "daily_summary"):
         a, b = (pq.read_table(tmp_path / run / f"{name}.parquet") for run in ("a", "b"))
         assert a.num_rows > 0 and a.equals(b), name
+
+
+def test_a_folder_of_parts_and_a_gzipped_csv_read_as_the_single_files(tmp_path, capsys):
+    """Postings as a dataset written by parts, one folder a business date (hive partitions, the date
+    only in the folder's name), tickets as a gzipped CSV: the same matches, exceptions and days as
+    the same rows in two parquet files. A folder with no such file is one line naming it."""
+    generate(tmp_path / "in", 2_000, "default", seed=5)
+    d = tmp_path / "in"
+    ds.write_dataset(pq.read_table(d / "pms_postings.parquet"), d / "postings", format="parquet",
+                     partitioning=["business_date"], partitioning_flavor="hive")
+    with gzip.open(d / "tickets.csv.gz", "wb") as fh:
+        pcsv.write_csv(pq.read_table(d / "tpe_transactions.parquet"), fh)
+    hotels = ["--hotels", str(d / "hotels.csv")]
+    assert main(["match", "--pms", str(d / "pms_postings.parquet"), "--tpe", str(d / "tpe_transactions.parquet"),
+                 *hotels, "--out", str(tmp_path / "files")]) == 0
+    assert main(["match", "--pms", str(d / "postings"), "--tpe", str(d / "tickets.csv.gz"), *hotels,
+                 "--out", str(tmp_path / "parts")]) == 0
+    files, parts = (json.loads(line) for line in capsys.readouterr().out.strip().splitlines())
+    assert len(list((d / "postings").iterdir())) > 10 and parts["rows_read"] == files["rows_read"]
+    for name, key in (("card_matches", ["match_id", "record_id"]), ("exceptions", ["exception_id"]),
+                      ("daily_summary", ["hotel_id", "business_date", "card_brand"])):
+        a, b = (pq.read_table(tmp_path / run / f"{name}.parquet").sort_by([(k, "ascending") for k in key])
+                for run in ("files", "parts"))
+        assert a.num_rows > 0 and a.equals(b), name
+    (tmp_path / "nothing").mkdir()
+    assert main(["match", "--pms", str(tmp_path / "nothing"), "--tpe", str(d / "tickets.csv.gz"),
+                 "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{tmp_path / 'nothing'}: a folder with no parquet or CSV file" in err[0]
 
 
 def test_match_reads_canonical_files_written_by_another_tool(tmp_path, capsys):

@@ -1,6 +1,6 @@
-"""Canonical files (parquet, CSV) seen as the canonical tables, for `lettrage match` and the
-benchmark: each file becomes a view with the columns of DOMAIN.md (a column the file lacks reads
-as NULL), so the engine runs on files exactly as it runs on the warehouse."""
+"""Canonical files (parquet, CSV, folders of parts) seen as the canonical tables, for `lettrage
+match` and the benchmark: each file becomes a view with the columns of DOMAIN.md (a column the file
+lacks reads as NULL), so the engine runs on files exactly as it runs on the warehouse."""
 
 from __future__ import annotations
 
@@ -18,8 +18,18 @@ class BadFile(ValueError):
 
 
 def _reader(path: Path) -> str:
+    """The DuckDB reader of a canonical file: parquet, CSV (also gzipped), or a folder of either
+    (a dataset as Spark or pyarrow write it, in parts, hive partitions such as
+    business_date=2025-03-01 read as columns; the parts need not all have every column)."""
     p = str(path).replace("'", "''")
-    if path.suffix.lower() == ".csv":
+    if path.is_dir():
+        kind = next((k for k in ("parquet", "csv") if next(path.rglob(f"*.{k}"), None)), None)
+        if kind is None:
+            raise BadFile(f"{path}: a folder with no parquet or CSV file in it")
+        if kind == "csv":
+            return f"read_csv('{p}/**/*.csv', header = true, union_by_name = true)"
+        return f"read_parquet('{p}/**/*.parquet', union_by_name = true)"
+    if path.name.lower().endswith((".csv", ".csv.gz")):
         return f"read_csv('{p}', header = true, all_varchar = false)"
     return f"read_parquet('{p}')"
 
