@@ -15,7 +15,8 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     p = sub.add_parser("match", help="match canonical PMS, terminal, PSP and remittance files; write the ledger")
-    p.add_argument("--pms", required=True, type=Path, help="pms_postings, DOMAIN.md columns: parquet, CSV (.csv.gz too), or a folder of parts")
+    p.add_argument("--pms", required=True, type=Path,
+                   help="pms_postings, DOMAIN.md columns: parquet, CSV (.csv.gz too), or a folder of parts")
     p.add_argument("--tpe", required=True, type=Path, help="tpe_transactions")
     p.add_argument("--remittances", type=Path, help="remittances (acquirer lines)")
     p.add_argument("--psp", type=Path, help="psp_transactions")

@@ -21,17 +21,15 @@ def _reader(path: Path) -> str:
     """The DuckDB reader of a canonical file: parquet, CSV (also gzipped), or a folder of either
     (a dataset as Spark or pyarrow write it, in parts, hive partitions such as
     business_date=2025-03-01 read as columns; the parts need not all have every column)."""
-    p = str(path).replace("'", "''")
+    source, parts = str(path).replace("'", "''"), ""
     if path.is_dir():
         kind = next((k for k in ("parquet", "csv") if next(path.rglob(f"*.{k}"), None)), None)
         if kind is None:
             raise BadFile(f"{path}: a folder with no parquet or CSV file in it")
-        if kind == "csv":
-            return f"read_csv('{p}/**/*.csv', header = true, union_by_name = true)"
-        return f"read_parquet('{p}/**/*.parquet', union_by_name = true)"
-    if path.name.lower().endswith((".csv", ".csv.gz")):
-        return f"read_csv('{p}', header = true, all_varchar = false)"
-    return f"read_parquet('{p}')"
+        source, parts = f"{source}/**/*.{kind}", ", union_by_name = true"
+    else:
+        kind = "csv" if path.name.lower().endswith((".csv", ".csv.gz")) else "parquet"
+    return f"read_csv('{source}', header = true{parts})" if kind == "csv" else f"read_parquet('{source}'{parts})"
 
 
 def register(conn: duckdb.DuckDBPyConnection, table: str, path: Path, required: tuple[str, ...]) -> int:
