@@ -11,7 +11,7 @@ import pytest
 
 from lettrage.recon.matching import _window_join
 from lettrage.recon.matching.sides import KEY_AMOUNT, Side
-from lettrage.recon.matching.window_join import same_card_within, shared
+from lettrage.recon.matching.window_join import same_card, same_card_within, shared
 
 
 def _side(hotel, last4, amount, ts) -> Side:
@@ -148,3 +148,32 @@ def test_shared_refuses_outputs_of_another_length():
     with pytest.raises(ValueError, match="differ in length"):
         _window_join.shared(np.ones(3, np.int64), np.ones(3, bool), np.ones(2, np.int64), np.ones(2, bool),
                             np.ones(3, bool), np.ones(3, bool))
+
+
+@pytest.mark.parametrize("n, of", [(3_000, 40), (2_000_000, 200_000)])
+def test_the_records_of_a_few_records_cards_and_amounts_all_pass_and_hardly_any_other(n, of):
+    """The filter before the duplicates' join (`same_card`): every record with the hotel, last 4
+    and amount of one of the records asked about passes (amounts beyond the key's bits too); no
+    record without a card number; of the others, at most about one in 250."""
+    rng = np.random.default_rng(n)
+    side = _random_side(rng, n, 300, 10_000, 50_000)
+    side.last4[::53] = -1
+    side.amount[::1001] = KEY_AMOUNT * 3  # beyond the key's 34 bits: still equal to itself
+    asked = rng.choice(n, of, replace=False).astype(np.int32)
+    key = side.hotel.astype(np.int64) * 10**15 + side.last4.astype(np.int64) * 10**11 + side.amount % 10**11
+    carded = side.last4 >= 0
+    expected = carded & np.isin(key, key[asked[carded[asked]]])
+    got = same_card(side, asked)
+    assert expected.sum() >= carded[asked].sum()
+    assert not (expected & ~got).any()
+    assert not got[~carded].any()
+    assert (got & ~expected).sum() <= (n - expected.sum()) / 250 + 2
+
+
+def test_same_card_refuses_positions_out_of_range_and_outputs_of_another_length():
+    side = _side([0, 0, 1], [1, 1, 2], [100, 100, 100], [0, 0, 0])
+    with pytest.raises(ValueError, match="out of range"):
+        _window_join.same_card(side.hotel, side.last4, side.amount, np.array([3], np.int32), np.ones(3, bool))
+    with pytest.raises(ValueError, match="differ in length"):
+        _window_join.same_card(side.hotel, side.last4, side.amount, np.array([0], np.int32), np.ones(2, bool))
+    assert same_card(side, np.array([0])).tolist() == [True, True, False]

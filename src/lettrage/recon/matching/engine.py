@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lettrage.recon.matching import daily, output, sides, stages
+from lettrage.recon.matching import daily, output, sides, stages, window_join
 from lettrage.recon.matching.legs import Leg, pack
 from lettrage.recon.matching.sides import Side, Window
 from lettrage.recon.matching.stages import Rules
@@ -295,7 +295,10 @@ def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
     x = nodes[side.last4[nodes] >= 0].astype(np.int32)
     conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
                                   "ts": side.ts[x]}))
-    conn.register("_a", _whole(side))
+    # of the side's millions, only those that may have the card and amount of one of them
+    a = np.flatnonzero(window_join.same_card(side, x)).astype(np.int32)
+    conn.register("_a", pa.table({"i": a, "h": side.hotel[a], "c": side.last4[a], "a": side.amount[a],
+                                  "ts": side.ts[a]}))
     try:  # a record of the card not among _x is a matched one
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i

@@ -48,3 +48,12 @@ def shared(a: np.ndarray, on_a: np.ndarray, b: np.ndarray, on_b: np.ndarray) -> 
     _window_join.shared(a, np.ascontiguousarray(on_a, dtype=bool), b, np.ascontiguousarray(on_b, dtype=bool),
                         out_a, out_b)
     return out_a, out_b
+
+
+def same_card(side: Side, of: np.ndarray) -> np.ndarray:
+    """Which records of `side` may have the card and amount (hotel, last 4, amount) of one of its
+    records `of` (positions): a mask holding every one that has, and a few others (bit filters,
+    no sort, no hash table of millions of records); no record without a card number."""
+    out = np.empty(side.n, dtype=bool)
+    _window_join.same_card(side.hotel, side.last4, side.amount, np.ascontiguousarray(of, dtype=np.int32), out)
+    return out
