@@ -168,6 +168,12 @@ def test_the_records_of_a_few_records_cards_and_amounts_all_pass_and_hardly_any_
     assert not (expected & ~got).any()
     assert not got[~carded].any()
     assert (got & ~expected).sum() <= (n - expected.sum()) / 250 + 2
+    # the card alone (refunds looked up among the card's payments, whatever their amounts)
+    card = key // 10**11
+    expected = carded & np.isin(card, card[asked[carded[asked]]])
+    got = same_card(side, asked, amount=False)
+    assert not (expected & ~got).any() and not got[~carded].any()
+    assert (got & ~expected).sum() <= (n - expected.sum()) / 250 + 2
 
 
 def test_same_card_refuses_positions_out_of_range_and_outputs_of_another_length():

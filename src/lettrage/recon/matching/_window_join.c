@@ -478,24 +478,25 @@ out:
     return result;
 }
 
-/* out[i] (one byte): whether record i may have the card key (hotel, last 4, amount) of one of the
-   records `of` (positions): a filter of 32 bits a key, two of them set by each key, which fits a
-   core's cache for hundreds of thousands of keys. Every record of one of their keys passes (equal
-   records make equal keys and bits), and at most about one in 250 others; no record without a
-   card number does. Lets a join of a few records against millions of a side read only those that
-   may meet them. */
+/* out[i] (one byte): whether record i may have the card key (hotel, last 4, amount; with no
+   amounts, hotel and last 4) of one of the records `of` (positions): a filter of 32 bits a key,
+   two of them set by each key (the top bits of two hashes), which fits a core's cache for
+   hundreds of thousands of keys. Every record of one of their keys passes (equal records make
+   equal keys and bits), and at most about one in 250 others; no record without a card number
+   does. Lets a join of a few records against millions of a side read only those that may meet
+   them. */
 static void card_filter(const int32_t *hotel, const int16_t *last4, const int64_t *amount, int64_t n,
                         const int32_t *of, int64_t k, uint64_t *bits, int nbits, uint8_t *out) {
     for (int64_t j = 0; j < k; j++) {
         int32_t i = of[j];
         if (last4[i] < 0) continue;
-        uint64_t h = slot_hash(card_key(hotel[i], last4[i], amount[i]));
-        uint64_t a = h >> (64 - nbits), b = (h >> (64 - 2 * nbits)) & (((uint64_t)1 << nbits) - 1);
+        int64_t key = card_key(hotel[i], last4[i], amount ? amount[i] : 0);
+        uint64_t a = slot_hash(key) >> (64 - nbits), b = part_hash(key) >> (64 - nbits);
         bits[a >> 6] |= UINT64_C(1) << (a & 63), bits[b >> 6] |= UINT64_C(1) << (b & 63);
     }
     for (int64_t i = 0; i < n; i++) {
-        uint64_t h = slot_hash(card_key(hotel[i], last4[i], amount[i]));
-        uint64_t a = h >> (64 - nbits), b = (h >> (64 - 2 * nbits)) & (((uint64_t)1 << nbits) - 1);
+        int64_t key = card_key(hotel[i], last4[i], amount ? amount[i] : 0);
+        uint64_t a = slot_hash(key) >> (64 - nbits), b = part_hash(key) >> (64 - nbits);
         out[i] = last4[i] >= 0 && (bits[a >> 6] >> (a & 63)) & (bits[b >> 6] >> (b & 63)) & 1;
     }
 }
@@ -512,7 +513,7 @@ static PyObject *same_card(PyObject *self, PyObject *args) {
     for (; got < 5; got++)
         if (view(o[got], &v[got], size[got], got == 4, names[got]) < 0) goto out;
     int64_t n = v[0].len / 4, k = v[3].len / 4;
-    if (v[1].len / 2 != n || v[2].len / 8 != n || v[4].len != n) {
+    if (v[1].len / 2 != n || (v[2].len && v[2].len / 8 != n) || v[4].len != n) {
         PyErr_SetString(PyExc_ValueError, "same_card: the side's arrays and out differ in length");
         goto out;
     }
@@ -530,7 +531,7 @@ static PyObject *same_card(PyObject *self, PyObject *args) {
         goto out;
     }
     Py_BEGIN_ALLOW_THREADS
-    card_filter(v[0].buf, v[1].buf, v[2].buf, n, of, k, bits, nbits, v[4].buf);
+    card_filter(v[0].buf, v[1].buf, v[2].len ? v[2].buf : NULL, n, of, k, bits, nbits, v[4].buf);
     Py_END_ALLOW_THREADS
     free(bits);
     result = Py_NewRef(Py_None);
@@ -544,7 +545,8 @@ static PyMethodDef methods[] = {
      "same_card(hotel, last4, amount, of, out) -> None\n\n"
      "out[i] (one byte): whether record i may have the hotel, last 4 and amount of one of the records\n"
      "`of` (int32 positions). Every record that has passes; at most about one in 250 others too; none\n"
-     "without a card number (last 4 < 0). Hotels int32, last 4 int16, amounts int64."},
+     "without a card number (last 4 < 0). Hotels int32, last 4 int16, amounts int64 (none: the hotel\n"
+     "and last 4 alone)."},
     {"shared", shared, METH_VARARGS,
      "shared(a, on_a, b, on_b, out_a, out_b) -> None\n\n"
      "out_a[i] (one byte): whether key a[i] may be among the keys of b; out_b[j]: whether b[j] may be\n"

@@ -292,13 +292,9 @@ def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
     ticket between them, the one left is the duplicate even when it came first)."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=bool)
-    x = nodes[side.last4[nodes] >= 0].astype(np.int32)
-    conn.register("_x", pa.table({"i": x, "h": side.hotel[x], "c": side.last4[x], "a": side.amount[x],
-                                  "ts": side.ts[x]}))
-    # of the side's millions, only those that may have the card and amount of one of them
-    a = np.flatnonzero(window_join.same_card(side, x)).astype(np.int32)
-    conn.register("_a", pa.table({"i": a, "h": side.hotel[a], "c": side.last4[a], "a": side.amount[a],
-                                  "ts": side.ts[a]}))
+    x = nodes[side.last4[nodes] >= 0]
+    conn.register("_x", _records(side, x))
+    conn.register("_a", _records(side, np.flatnonzero(window_join.same_card(side, x))))
     try:  # a record of the card not among _x is a matched one
         hit = conn.sql(f"""SELECT DISTINCT x.i FROM _x x JOIN _a a
             ON a.h = x.h AND a.c = x.c AND a.a = x.a AND a.i <> x.i
@@ -310,10 +306,13 @@ def _twins(conn, side: Side, nodes: np.ndarray, within_s: int) -> np.ndarray:
     return np.isin(nodes, hit)
 
 
-def _whole(side: Side, **cols) -> pa.Table:
-    """A whole side for DuckDB, without copying its arrays."""
-    return pa.table({"i": side.positions(), "h": side.hotel, "c": side.last4, "a": side.amount, "ts": side.ts,
-                     **cols})
+def _records(side: Side, nodes: np.ndarray) -> pa.Table:
+    """Some records of a side for DuckDB: position i, hotel h, last 4 c, amount a, time ts. Joined
+    against a few records, a side's millions are first narrowed to those that may meet them
+    (`window_join.same_card`): DuckDB's join would read every one of them."""
+    nodes = nodes.astype(np.int32, copy=False)
+    return pa.table({"i": nodes, "h": side.hotel[nodes], "c": side.last4[nodes], "a": side.amount[nodes],
+                     "ts": side.ts[nodes]})
 
 
 def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules: Rules):
@@ -323,10 +322,9 @@ def refund_originals(conn, side: Side, window: Window, hotels: list[str], rules:
     refund of the run is looked up once, in one join; the tickets before the window only for
     refunds the run itself does not explain, and only when asked."""
     lookback = rules.refund_lookback_days * 86400
-    refunds = np.flatnonzero((side.amount < 0) & (side.last4 >= 0)).astype(np.int32)
-    conn.register("_refunds", pa.table({"i": refunds, "h": side.hotel[refunds], "c": side.last4[refunds],
-                                        "ts": side.ts[refunds]}))
-    conn.register("_paid", _whole(side))
+    refunds = np.flatnonzero((side.amount < 0) & (side.last4 >= 0))
+    conn.register("_refunds", _records(side, refunds))
+    conn.register("_paid", _records(side, np.flatnonzero(window_join.same_card(side, refunds, amount=False))))
     try:
         found = conn.sql(f"""SELECT DISTINCT x.i FROM _refunds x JOIN _paid p ON p.h = x.h AND p.c = x.c
             AND p.a > 0 AND p.ts < x.ts + {int(rules.refund_clock_s)} AND p.ts >= x.ts - {lookback}""").fetchnumpy()["i"]

@@ -9,6 +9,8 @@ about one CPU-second for the same pairs, on one core. Every other join stays in 
 
 `shared` is the reference stage's first step: which records' references (hashed) may be on the
 other side at all, so that DuckDB joins those few, not millions of references that never meet.
+`same_card` does the same for the few unmatched records looked up among their whole side (which
+repeat another, which refunds had a sale before).
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ def shared(a: np.ndarray, on_a: np.ndarray, b: np.ndarray, on_b: np.ndarray) -> 
     return out_a, out_b
 
 
-def same_card(side: Side, of: np.ndarray) -> np.ndarray:
-    """Which records of `side` may have the card and amount (hotel, last 4, amount) of one of its
-    records `of` (positions): a mask holding every one that has, and a few others (bit filters,
-    no sort, no hash table of millions of records); no record without a card number."""
+def same_card(side: Side, of: np.ndarray, amount: bool = True) -> np.ndarray:
+    """Which records of `side` may have the card and amount (hotel, last 4, amount; `amount=False`:
+    the card alone) of one of its records `of` (positions): a mask holding every one that has, and
+    a few others (bit filters, no sort, no hash table of millions of records); no record without a
+    card number."""
     out = np.empty(side.n, dtype=bool)
-    _window_join.same_card(side.hotel, side.last4, side.amount, np.ascontiguousarray(of, dtype=np.int32), out)
+    _window_join.same_card(side.hotel, side.last4, side.amount if amount else np.zeros(0, np.int64),
+                           np.ascontiguousarray(of, dtype=np.int32), out)
     return out
