@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lettrage.recon.matching.select import components, lone_edges, one_to_one
+from lettrage.recon.matching.select import components, id_ranks, lone_edges, one_to_one
 from lettrage.recon.matching.splits import choose
 
 
@@ -60,6 +61,33 @@ def test_groups_of_records_in_contest_are_those_scipy_finds_numbered_alike():
 def test_groups_refuse_a_record_beyond_the_side():
     with pytest.raises(ValueError, match="out of range"):
         components(np.array([0, 3]), np.array([0, 0]), 3, 1)
+
+
+def _many_ids(kind: str, rng) -> list[str]:
+    n = 60_000
+    if kind == "counter after a prefix":  # the varying bytes fit one number
+        return [f"P{v:011d}" for v in rng.permutation(n)]
+    if kind == "repeated ids":  # a file with an id twice: ties keep the records' order
+        return [f"T{v:07d}" for v in rng.integers(0, n // 3, n)]
+    if kind == "varying over 16 bytes":
+        return [f"{v:08x}{w:08x}" for v, w in zip(rng.integers(0, 2**32, n), rng.integers(0, 2**32, n), strict=True)]
+    if kind == "accented":  # bytes above 127 (é is two of them) come after the others, as in the text
+        return [f"{('zz', 'é', 'ab')[v % 3]}{v:05d}" for v in rng.permutation(n)]
+    return [f"{'x' * (v % 5)}{v}" for v in rng.permutation(n)]  # lengths differ
+
+
+@pytest.mark.parametrize("kind", ["counter after a prefix", "repeated ids", "varying over 16 bytes", "accented",
+                                  "of many lengths"])
+def test_ranks_of_ids_are_the_order_of_their_text(kind):
+    """Ties go to the lowest id: ranked as numbers when the ids have one length of at most 16
+    bytes, the same ranks as sorting their text (equal ids in the records' order)."""
+    rng = np.random.default_rng(7)
+    ids = pa.array(_many_ids(kind, rng))
+    nodes = rng.choice(len(ids), 20_000, replace=False)
+    order = pc.sort_indices(ids.take(pa.array(nodes))).to_numpy()
+    expected = np.empty(len(nodes), dtype=np.int64)
+    expected[order] = np.arange(len(nodes))
+    assert (id_ranks(ids, nodes) == expected).all()
 
 
 def test_most_pairs_first_then_cheapest():

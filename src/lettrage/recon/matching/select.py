@@ -21,17 +21,57 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lettrage.recon.matching import _window_join
+from lettrage.recon.matching.record_ids import PackedUuids
 
 
-def id_ranks(ids: pa.Array, nodes: np.ndarray) -> np.ndarray:
+def id_ranks(ids, nodes: np.ndarray) -> np.ndarray:
     """Rank (0 = lowest id) of each of `nodes` among themselves, by their id (`ids.take` gives them
-    as strings)."""
+    as strings; the order is their bytes')."""
     if len(nodes) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = pc.sort_indices(ids.take(pa.array(nodes))).to_numpy()
+    if isinstance(ids, PackedUuids):
+        order = _byte_order(ids.packed[nodes])
+    else:
+        taken = ids.take(pa.array(nodes))
+        raw = _fixed_width(taken)
+        order = _byte_order(raw) if raw is not None else pc.sort_indices(taken).to_numpy()
     ranks = np.empty(len(nodes), dtype=np.int64)
     ranks[order] = np.arange(len(nodes))
     return ranks
+
+
+def _fixed_width(taken: pa.Array) -> np.ndarray | None:
+    """Ids as 16 bytes each (zeros after the id), when they all have the same length of at most
+    16 bytes, as the ids of most systems have; None otherwise."""
+    if taken.null_count or not (pa.types.is_string(taken.type) or pa.types.is_large_string(taken.type)):
+        return None
+    width = 4 if pa.types.is_string(taken.type) else 8
+    offsets = np.frombuffer(taken.buffers()[1], f"<i{width}", count=len(taken) + 1, offset=width * taken.offset)
+    size = int(offsets[1] - offsets[0])
+    if size > 16 or int(offsets[-1] - offsets[0]) != size * len(taken) or (np.diff(offsets) != size).any():
+        return None
+    raw = np.zeros((len(taken), 16), dtype=np.uint8)
+    if size:
+        raw[:, :size] = np.frombuffer(taken.buffers()[2], np.uint8, count=size * len(taken),
+                                      offset=int(offsets[0])).reshape(-1, size)
+    return raw
+
+
+def _byte_order(raw: np.ndarray) -> np.ndarray:
+    """The stable order of rows of 16 bytes, compared byte by byte: sorted as numbers, several
+    times faster than hundreds of thousands of strings. Ids of one system differ in a few bytes
+    (a counter after a fixed prefix) and are distinct: then one sort of those bytes as one number."""
+    varying = np.flatnonzero((raw != raw[0]).any(axis=0))
+    if len(varying) == 0:
+        return np.arange(len(raw))
+    if varying[-1] - varying[0] < 8:
+        start = min(int(varying[0]), 8)
+        key = raw[:, start:start + 8].copy().view(">u8")[:, 0].astype(np.uint64)
+        order = np.argsort(key)
+        if not (key[order[1:]] == key[order[:-1]]).any():
+            return order
+    words = raw.view(">u8").astype(np.uint64)  # in the machine's byte order: sorted faster
+    return np.lexsort((words[:, 1], words[:, 0]))
 
 
 def lone_edges(lf: np.ndarray, r: np.ndarray) -> np.ndarray:
