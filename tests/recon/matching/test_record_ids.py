@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from lettrage.recon.matching.record_ids import PackedUuids, read_ids, subset_of
+from lettrage.recon.matching.record_ids import FixedIds, PackedUuids, read_ids, subset_of
 from lettrage.recon.matching.select import id_ranks
 
 
@@ -61,11 +61,36 @@ def test_uuids_are_held_as_16_bytes_and_given_back_as_read(conn):
 @pytest.mark.parametrize("where", [0, 63, 64, 4000])
 def test_one_id_not_written_the_canonical_way_keeps_them_all_as_text(conn, odd, where):
     """Upper case, no dashes, braces, a letter not hex, a stray character, empty, missing: in the
-    first batch or after batches already held as bytes."""
+    first batch or after batches already held as bytes. Of the same length as the others, they
+    are all rows of text (`FixedIds`)."""
     ids = _uuids(5000)
     ids[where] = odd
     read = _read(conn, ids)
-    assert isinstance(read, pa.StringArray) and read.to_pylist() == ids
+    same_length = odd is not None and len(odd) == 36
+    assert isinstance(read, FixedIds if same_length else pa.StringArray)
+    assert read.take(pa.array(np.arange(len(ids)))).to_pylist() == ids
+
+
+def test_ids_of_one_length_are_held_as_rows_and_given_back_as_read(conn):
+    """Most systems number their records at one width: held as rows of bytes, taken back as the
+    text they were (accents too), ranked in the order of their text; one id of another length, or
+    a missing one, and they are held as strings."""
+    ids = [f"{'PE'[i % 2]}{(i * 7919) % 100_003:08d}" for i in range(3000)]
+    read = _read(conn, ids)
+    assert isinstance(read, FixedIds) and read.rows.shape == (3000, 9)
+    some = np.array([2999, 0, 17, 17, 1234])
+    assert read.take(pa.array(some)).to_pylist() == [ids[i] for i in some]
+    assert read.take(some).type == pa.string()
+    assert subset_of(read, some).take(np.arange(len(some))).to_pylist() == [ids[i] for i in some]
+    nodes = np.arange(0, len(ids), 2)
+    assert (id_ranks(read, nodes) == id_ranks(pa.array(ids), nodes)).all()
+    with pytest.raises(IndexError):
+        read.take(np.array([len(ids)]))
+    accented = [f"é{i:06d}" for i in range(300)]  # eight bytes each
+    assert _read(conn, accented).take(np.arange(300)).to_pylist() == accented
+    for other in ("P123", None):
+        ids[2500] = other
+        assert isinstance(_read(conn, ids), pa.StringArray)
 
 
 def test_no_ids(conn):

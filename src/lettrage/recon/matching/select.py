@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lettrage.recon.matching import _window_join
-from lettrage.recon.matching.record_ids import PackedUuids
+from lettrage.recon.matching.record_ids import FixedIds, PackedUuids
 
 
 def id_ranks(ids, nodes: np.ndarray) -> np.ndarray:
@@ -31,6 +31,8 @@ def id_ranks(ids, nodes: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if isinstance(ids, PackedUuids):
         order = _byte_order(ids.packed[nodes])
+    elif isinstance(ids, FixedIds) and ids.rows.shape[1] <= 16:
+        order = _byte_order(_padded(ids.rows[nodes]))
     else:
         taken = ids.take(pa.array(nodes))
         raw = _fixed_width(taken)
@@ -50,10 +52,16 @@ def _fixed_width(taken: pa.Array) -> np.ndarray | None:
     size = int(offsets[1] - offsets[0])
     if size > 16 or int(offsets[-1] - offsets[0]) != size * len(taken) or (np.diff(offsets) != size).any():
         return None
-    raw = np.zeros((len(taken), 16), dtype=np.uint8)
-    if size:
-        raw[:, :size] = np.frombuffer(taken.buffers()[2], np.uint8, count=size * len(taken),
-                                      offset=int(offsets[0])).reshape(-1, size)
+    if not size:
+        return np.zeros((len(taken), 16), dtype=np.uint8)
+    return _padded(np.frombuffer(taken.buffers()[2], np.uint8, count=size * len(taken),
+                                 offset=int(offsets[0])).reshape(-1, size))
+
+
+def _padded(rows: np.ndarray) -> np.ndarray:
+    """Rows of at most 16 bytes, zeros after them up to 16."""
+    raw = np.zeros((len(rows), 16), dtype=np.uint8)
+    raw[:, :rows.shape[1]] = rows
     return raw
 
 
