@@ -69,8 +69,9 @@ def _many_ids(kind: str, rng) -> list[str]:
         return [f"P{v:011d}" for v in rng.permutation(n)]
     if kind == "repeated ids":  # a file with an id twice: ties keep the records' order
         return [f"T{v:07d}" for v in rng.integers(0, n // 3, n)]
-    if kind == "varying over 16 bytes":
-        return [f"{v:08x}{w:08x}" for v, w in zip(rng.integers(0, 2**32, n), rng.integers(0, 2**32, n), strict=True)]
+    if kind == "varying over 16 bytes":  # 16 letters or digits: more than 64 bits of them
+        chars = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+        return ["".join(row) for row in chars[rng.integers(0, 36, (n, 16))]]
     if kind == "accented":  # bytes above 127 (é is two of them) come after the others, as in the text
         return [f"{('zz', 'é', 'ab')[v % 3]}{v:05d}" for v in rng.permutation(n)]
     return [f"{'x' * (v % 5)}{v}" for v in rng.permutation(n)]  # lengths differ
