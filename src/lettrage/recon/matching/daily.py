@@ -65,9 +65,12 @@ class DailyGrid:
 
     def _add(self, kind, hotel, bdate, fam, amount, flag) -> None:
         n_fam = len(FAMILIES)
-        if self.dense:
-            cell = hotel.astype(np.int32) * np.int32(self.days * n_fam)
-            cell += ((bdate - self.d0) * n_fam).astype(np.int32, copy=False)
+        if self.dense:  # in place: millions of records, no temporaries
+            cell = np.multiply(hotel, self.days * n_fam, dtype=np.int32)
+            day = np.subtract(bdate, self.d0, dtype=np.int32)
+            day *= n_fam
+            cell += day
+            del day
         else:
             day = hotel.astype(np.int64) * self.days + bdate - self.d0
             assert self.present[day].all(), "an exception on a day no record lies on"
