@@ -117,14 +117,15 @@ def opened_at_fn(settings: HotelSettings):
 
         from lettrage.recon.hotels import Hotel
 
-        key = hotel.astype(np.int64) * 100_000 + bdate
-        uniq, inv = np.unique(key, return_inverse=True)
-        uh, ud = uniq // 100_000, uniq % 100_000
-        values = np.zeros(len(uniq), dtype="datetime64[us]")
+        # hotels on one clock and night audit share their days' closings: computed once a day
         zones = sorted(set(zip(settings.timezone, settings.audit, strict=True)))
         zone_of = np.array([zones.index(z) for z in zip(settings.timezone, settings.audit, strict=True)])
+        key = zone_of[hotel].astype(np.int64) * 100_000 + bdate
+        uniq, inv = np.unique(key, return_inverse=True)
+        uz, ud = uniq // 100_000, uniq % 100_000
+        values = np.zeros(len(uniq), dtype="datetime64[us]")
         for z, zone_audit in enumerate(zones):
-            sel = zone_of[uh] == z
+            sel = uz == z
             if not sel.any():
                 continue
             probe = Hotel("x", "x", zone_audit[0], night_audit_time=zone_audit[1])
