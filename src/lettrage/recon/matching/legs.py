@@ -226,7 +226,7 @@ class Leg:
         lm, rm = lm.astype(np.int32), rm.astype(np.int32)
         lg, rg = lg.astype(np.int64), rg.astype(np.int64)
         assert self.lfree[lm].all() and self.rfree[rm].all(), "a record is matched twice"
-        assert len(np.unique(lm)) == len(lm) and len(np.unique(rm)) == len(rm), "a record is matched twice"
+        assert _distinct(lm) and _distinct(rm), "a record is matched twice"
         L, R = self.left, self.right
         flags = extra.astype(np.int32).copy()
         # a brand on one side that no brand on the other side explains
@@ -268,6 +268,12 @@ def of_hotels(hotels: np.ndarray, codes: np.ndarray) -> np.ndarray:
     if len(run) and run[-1] - run[0] + 1 == len(run):
         return (codes >= int(run[0])) & (codes <= int(run[-1]))
     return hotels[codes]
+
+
+def _distinct(nodes: np.ndarray) -> bool:
+    """Whether no position is given twice (sorted: numpy's unique hashes, many times slower)."""
+    ordered = np.sort(nodes)
+    return not (ordered[1:] == ordered[:-1]).any()
 
 
 def _per_hotel(values, name: str) -> str:
