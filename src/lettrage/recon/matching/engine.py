@@ -370,14 +370,14 @@ def _partner_brands(leg: Leg) -> tuple[np.ndarray, np.ndarray]:
     where the record has no brand of its own (the only place it is used)."""
     pl = np.zeros(leg.left.n, dtype=np.int8)
     pr = np.zeros(leg.right.n, dtype=np.int8)
-    unbranded = [(own, other, mine, out) for own, other, mine, out in ((leg.left, leg.right, "lf", pl),
-                                                                      (leg.right, leg.left, "r", pr))
-                 if (own.brand == 0).any()]  # a side whose records all have a brand has nothing to look up
+    # a side whose records all have a brand has nothing to look up
+    unbranded = [(leg.left.brand == 0).any(), (leg.right.brand == 0).any()]
     for b in leg.pairs_:
-        for own, other, mine, out in unbranded:
-            nodes, theirs = (b.lf, b.r) if mine == "lf" else (b.r, b.lf)
-            k = own.brand[nodes] == 0
-            out[nodes[k]] = other.brand[theirs[k]]
+        for own, other, mine, theirs, out, look in ((leg.left, leg.right, b.lf, b.r, pl, unbranded[0]),
+                                                    (leg.right, leg.left, b.r, b.lf, pr, unbranded[1])):
+            if look:
+                k = own.brand[mine] == 0
+                out[mine[k]] = other.brand[theirs[k]]
     for g in leg.groups_:
         first_l = g.lf[np.unique(g.lg, return_index=True)[1]]
         first_r = g.r[np.unique(g.rg, return_index=True)[1]]

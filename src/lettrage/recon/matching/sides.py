@@ -174,7 +174,8 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, de
     asked for (`Side.read_ids`), not now; the rows are read in the same order both times (unless
     the connection may reorder rows: then they are read now, as they are when some ids are left
     out). `decode[name]` turns a read column into its array (the others are copied as they are)."""
-    late = late_ids and (leave_out is None or not len(leave_out)) and bool(
+    leaving = leave_out is not None and len(leave_out) > 0
+    late = late_ids and not leaving and bool(
         conn.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0])
     n = conn.execute(f"SELECT count(*) {tail}", params).fetchall()[0][0]
     columns = (*(() if late else (("id", None),)), ("hotel", np.int32), ("ts", np.int64), ("amount", np.int64),
@@ -185,7 +186,7 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, de
     reader = conn.sql(f"SELECT {cols} {tail}" if late else f"SELECT {ids} AS id, {cols} {tail}",
                       params=params).to_arrow_reader(READ_ROWS)
     for batch in reader:
-        if leave_out is not None and len(leave_out):
+        if leaving:
             batch = batch.filter(pc.invert(pc.is_in(batch.column("id"), value_set=leave_out)))
         k = len(batch)
         if rows + k > n:
@@ -198,7 +199,7 @@ def _read_side(kind: str, conn, ids: str, cols: str, tail: str, params: list, de
                 arrays[name][rows:rows + k] = decode[name](pa.chunked_array([column])) if name in decode \
                     else column.to_numpy(zero_copy_only=False)
         rows += k
-    if rows != n and not (leave_out is not None and len(leave_out)):
+    if rows != n and not leaving:
         raise ValueError("the records changed while they were read")
     for name, dtype in columns:
         arrays[name] = arrays[name][:rows] if dtype is not None else \
