@@ -95,6 +95,23 @@ def test_tickets_a_cancellation_voids_are_left_out_with_their_ids_read_at_once(s
     assert tickets.n == len(fixtures.TICKETS) - 1
 
 
+def test_a_side_read_a_few_rows_at_a_time_is_the_side_read_at_once(seed, monkeypatch):
+    """Rows are read in slices into arrays made for all of them: slices of two rows give the very
+    side one slice gives (cancelled tickets left out, terminals and references as read)."""
+    seed.execute("""INSERT INTO tpe_transactions BY NAME SELECT * REPLACE ('T-VOID' AS tpe_txn_id, 'cancel' AS txn_type,
+                    txn_at + INTERVAL 2 MINUTE AS txn_at) FROM tpe_transactions WHERE tpe_txn_id = 'T-A1002'""")
+    hotels = hotel_codes(seed, Window(), ["pms_postings", "tpe_transactions"])
+    whole = load_tickets(seed, Window(), 1800, hotels)[0]
+    monkeypatch.setattr(sides, "READ_ROWS", 2)
+    sliced = load_tickets(seed, Window(), 1800, hotels)[0]
+    assert sliced.n == whole.n == len(fixtures.TICKETS) - 1
+    assert sliced.ids.to_pylist() == whole.ids.to_pylist()
+    for name in ("hotel", "ts", "amount", "last4", "brand", "bdate"):
+        assert (getattr(sliced, name) == getattr(whole, name)).all(), name
+    assert sliced.extra["terminal"].to_pylist() == whole.extra["terminal"].to_pylist()
+    assert (sliced.extra["ref"] == whole.extra["ref"]).all()
+
+
 def test_a_connection_that_may_reorder_rows_reads_the_ids_with_the_rest(seed):
     seed.execute("SET preserve_insertion_order = false")
     hotels = hotel_codes(seed, Window(), ["pms_postings", "tpe_transactions"])
