@@ -77,8 +77,8 @@ def subset_of(ids, indices: np.ndarray):
 
 def read_ids(conn, sql: str, params: list, n: int, batch_rows: int = 1 << 20):
     """The one string column of `n` rows `sql` reads: `PackedUuids` while every id is a canonical
-    UUID, `FixedIds` when all have one length, else a string array. Copied batch by batch into room made for all of them (not read
-    whole, then copied again: twice the memory of millions of ids)."""
+    UUID, `FixedIds` when all have one length, else a string array. Copied batch by batch into room
+    made for all of them (not read whole, then copied again: twice the memory of millions of ids)."""
     packed = np.empty((n, 16), dtype=np.uint8)  # untouched pages cost nothing if ids are not UUIDs
     strings: _Strings | None = None
     rows = 0
