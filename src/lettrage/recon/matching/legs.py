@@ -74,13 +74,18 @@ class Leg:
         self.lfree = np.ones(self.left.n, dtype=bool)
         self.rfree = np.ones(self.right.n, dtype=bool)
         self._free: dict[int, np.ndarray] = {}
+        self._matched_since: set[int] = set()  # sides some of whose free positions were matched since
 
     def free(self, side: int, where: np.ndarray | None = None) -> np.ndarray:
         """Positions of the side's records still free (0 left, 1 right), those `where` (a mask over
         the side) holds: the later stages select among a few hundred thousand records, not among
-        millions (the free positions are made once per change)."""
+        millions (the free positions are made once, then narrowed as records are matched)."""
+        free = self.lfree if side == 0 else self.rfree
         if side not in self._free:
-            self._free[side] = np.flatnonzero(self.lfree if side == 0 else self.rfree).astype(np.int32)
+            self._free[side] = np.flatnonzero(free).astype(np.int32)
+        elif side in self._matched_since:  # those made before, less the records matched since
+            self._free[side] = self._free[side][free[self._free[side]]]
+        self._matched_since.discard(side)
         pos = self._free[side]
         return pos if where is None else pos[where[pos]]
 
@@ -199,8 +204,8 @@ class Leg:
             base = self.base_flags(lf, r) | np.where(delta != 0, BIT[self.amount_code], 0).astype(np.int32)
         f = base.astype(np.int32) | np.asarray(flags, dtype=np.int32)
         self.lfree[lf] = False
-        self._free.clear()
         self.rfree[r] = False
+        self._matched_since = {0, 1}
         self.pairs_.append(PairBatch(lf, r, stage, rule, f, dt, same_amount))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + len(lf)
         return len(lf)
@@ -248,8 +253,8 @@ class Leg:
         np.add.at(rsum, rg, R.amount[rm])
         flags |= np.where(lsum != rsum, BIT[self.amount_code], 0).astype(np.int32)
         self.lfree[lm] = False
-        self._free.clear()
         self.rfree[rm] = False
+        self._matched_since = {0, 1}
         self.groups_.append(GroupBatch(lg, lm, rg, rm, stage, rule, flags))
         self.counts[f"{stage}:{rule}"] = self.counts.get(f"{stage}:{rule}", 0) + n
         return n
