@@ -40,8 +40,20 @@ typedef struct {
     int64_t n;
 } side;
 
-/* Copy records `pos` of a side into parts (`start`: each part's first record, n_parts + 1). */
-static record *split(const side *s, int bits, int64_t *start) {
+/* What is wrong with record i of a side, or NULL: a position within the arrays (`size`), a hotel
+   code with a window, a card number (last 4 in 0..9999) and an amount the key holds. */
+static const char *wrong(const side *s, int32_t i, int64_t size, int64_t hotels) {
+    if (i < 0 || i >= size) return "a position is out of range";
+    if (s->hotel[i] < 0 || s->hotel[i] >= hotels || s->hotel[i] >= 1 << 16) return "a hotel code has no window";
+    if (s->last4[i] < 0 || s->last4[i] > 9999) return "a record has no card number";
+    if (s->amount[i] < -KEY_AMOUNT || s->amount[i] > KEY_AMOUNT) return "an amount is beyond the key's 34 bits";
+    return NULL;
+}
+
+/* Copy records `pos` of a side (`size` records, hotel codes below `hotels`) into parts (`start`:
+   each part's first record, n_parts + 1), each checked on the way (`problem`: what is wrong with
+   one; NULL returned, as it is when memory runs out). */
+static record *split(const side *s, int64_t size, int64_t hotels, int bits, int64_t *start, const char **problem) {
     const int32_t *pos = s->pos;
     int64_t n = s->n;
     int64_t parts = (int64_t)1 << bits;
@@ -55,6 +67,10 @@ static record *split(const side *s, int bits, int64_t *start) {
     memset(start, 0, (parts + 1) * sizeof(int64_t));
     for (int64_t a = 0; a < n; a++) {
         int32_t i = pos[a];
+        if ((*problem = wrong(s, i, size, hotels))) {
+            free(out), free(part), free(fill);
+            return NULL;
+        }
         part[a] = bits ? (uint32_t)(part_hash(card_key(s->hotel[i], s->last4[i], s->amount[i])) >> (64 - bits)) : 0;
         start[part[a] + 1]++;
     }
@@ -120,9 +136,10 @@ static int in_left_order(const found *f, int64_t blocks, int32_t *out_l, int32_t
 
 /* Pairs (l, r) of the same card_key with lo[h] <= ts_l[l] - ts_r[r] <= hi[h], h the right
    record's hotel; written to out_* in left-record order when they hold them all (`cap`).
-   Returns how many there are (-1: out of memory). */
-static int64_t join(const side *left, int64_t nl_all, const side *right, const int64_t *lo, const int64_t *hi,
-                    int32_t *out_l, int32_t *out_r, int32_t *out_dt, int64_t cap) {
+   Returns how many there are (-1: out of memory, or `problem` with a record). */
+static int64_t join(const side *left, int64_t nl_all, const side *right, int64_t nr_all, const int64_t *lo,
+                    const int64_t *hi, int64_t hotels, int32_t *out_l, int32_t *out_r, int32_t *out_dt, int64_t cap,
+                    const char **problem) {
     int64_t nr = right->n;
     int bits = 0;
     while ((nr >> bits) > PART_RECORDS && bits < 16) bits++;
@@ -133,8 +150,8 @@ static int64_t join(const side *left, int64_t nl_all, const side *right, const i
     int64_t blocks = (nl_all >> 12) + 1;
     found f = {NULL, 0, 0, calloc(blocks + 1, sizeof(int64_t))};
     if (!lstart || !rstart || !f.block) goto done;
-    R = split(right, bits, rstart);
-    L = R ? split(left, bits, lstart) : NULL;
+    R = split(right, nr_all, hotels, bits, rstart, problem);
+    L = R ? split(left, nl_all, hotels, bits, lstart, problem) : NULL;
     if (!L) goto done;
     int64_t most = 1;
     for (int64_t p = 0; p < parts; p++)
@@ -186,19 +203,6 @@ static int view(PyObject *obj, Py_buffer *buf, Py_ssize_t itemsize, int writable
     return 0;
 }
 
-/* What is wrong with a side's records, or NULL: positions within the arrays, hotel codes with a
-   window, a card number (last 4 in 0..9999) and an amount the key holds. */
-static const char *wrong(const side *s, int64_t size, int64_t hotels) {
-    for (int64_t a = 0; a < s->n; a++) {
-        int32_t i = s->pos[a];
-        if (i < 0 || i >= size) return "a position is out of range";
-        if (s->hotel[i] < 0 || s->hotel[i] >= hotels || s->hotel[i] >= 1 << 16) return "a hotel code has no window";
-        if (s->last4[i] < 0 || s->last4[i] > 9999) return "a record has no card number";
-        if (s->amount[i] < -KEY_AMOUNT || s->amount[i] > KEY_AMOUNT) return "an amount is beyond the key's 34 bits";
-    }
-    return NULL;
-}
-
 #define ARGS 15
 
 static PyObject *window_join(PyObject *self, PyObject *args) {
@@ -225,12 +229,11 @@ static PyObject *window_join(PyObject *self, PyObject *args) {
     }
     side left = {b[0].buf, b[1].buf, b[2].buf, b[3].buf, b[4].buf, b[4].len / 4};
     side right = {b[5].buf, b[6].buf, b[7].buf, b[8].buf, b[9].buf, b[9].len / 4};
-    const char *problem;
-    int64_t n = 0;
+    const char *problem = NULL;
+    int64_t n;
     Py_BEGIN_ALLOW_THREADS
-    problem = wrong(&left, nl_all, hotels);
-    if (!problem) problem = wrong(&right, nr_all, hotels);
-    if (!problem) n = join(&left, nl_all, &right, b[10].buf, b[11].buf, b[12].buf, b[13].buf, b[14].buf, cap);
+    n = join(&left, nl_all, &right, nr_all, b[10].buf, b[11].buf, hotels, b[12].buf, b[13].buf, b[14].buf, cap,
+             &problem);
     Py_END_ALLOW_THREADS
     if (problem)
         PyErr_Format(PyExc_ValueError, "join: %s", problem);
