@@ -58,30 +58,31 @@ static record *split(const side *s, int64_t size, int64_t hotels, int bits, int6
     int64_t n = s->n;
     int64_t parts = (int64_t)1 << bits;
     record *out = malloc((n ? n : 1) * sizeof(record));
-    uint32_t *part = malloc((n ? n : 1) * sizeof(uint32_t));
     int64_t *fill = malloc(parts * sizeof(int64_t));
-    if (!out || !part || !fill) {
-        free(out), free(part), free(fill);
+    if (!out || !fill) {
+        free(out), free(fill);
         return NULL;
     }
+#define PART(key) (bits ? (part_hash(key) >> (64 - bits)) : 0)
     memset(start, 0, (parts + 1) * sizeof(int64_t));
     for (int64_t a = 0; a < n; a++) {
         int32_t i = pos[a];
         if ((*problem = wrong(s, i, size, hotels))) {
-            free(out), free(part), free(fill);
+            free(out), free(fill);
             return NULL;
         }
-        part[a] = bits ? (uint32_t)(part_hash(card_key(s->hotel[i], s->last4[i], s->amount[i])) >> (64 - bits)) : 0;
-        start[part[a] + 1]++;
+        start[PART(card_key(s->hotel[i], s->last4[i], s->amount[i])) + 1]++;
     }
     for (int64_t p = 0; p < parts; p++) start[p + 1] += start[p];
     memcpy(fill, start, parts * sizeof(int64_t));
-    for (int64_t a = 0; a < n; a++) {
+    for (int64_t a = 0; a < n; a++) { /* each record's part again from its key: cheaper than keeping it */
         int32_t i = pos[a];
-        record *r = &out[fill[part[a]]++];
-        r->key = card_key(s->hotel[i], s->last4[i], s->amount[i]), r->ts = s->ts[i], r->pos = i, r->hotel = s->hotel[i];
+        int64_t key = card_key(s->hotel[i], s->last4[i], s->amount[i]);
+        record *r = &out[fill[PART(key)]++];
+        r->key = key, r->ts = s->ts[i], r->pos = i, r->hotel = s->hotel[i];
     }
-    free(part), free(fill);
+#undef PART
+    free(fill);
     return out;
 }
 
