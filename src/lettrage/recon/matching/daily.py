@@ -65,7 +65,7 @@ class DailyGrid:
 
     def _add(self, kind, hotel, bdate, fam, amount, flag) -> None:
         n_fam = len(FAMILIES)
-        if self.dense:  # in place: millions of records, no temporaries
+        if self.dense:  # in place: two arrays of millions of records, not a temporary an operation
             cell = np.multiply(hotel, self.days * n_fam, dtype=np.int32)
             day = np.subtract(bdate, self.d0, dtype=np.int32)
             day *= n_fam
